@@ -1,0 +1,107 @@
+/*
+ * The bounded reader and writer: every getter refuses to run past the end
+ * without moving, rd_sub bounds a field, rd_end sees leftovers.
+ */
+#include <string.h>
+
+#include "common/err.h"
+#include "common/net.h"
+#include "common/rd.h"
+#include "common/wr.h"
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+static void
+test_reader(void)
+{
+	static const uint8_t b[] = { 1, 2, 3, 4, 5, 6, 7 };
+	const uint8_t *p;
+	struct rd r, sub;
+	uint8_t u8, dst[4];
+	uint16_t u16;
+	uint32_t u32;
+	size_t n;
+
+	rd_init(&r, b, sizeof(b));
+	CHECK(rd_u8(&r, &u8) == 0 && u8 == 1 && r.off == 1, "rd_u8");
+	CHECK(rd_u16be(&r, &u16) == 0 && u16 == 0x0203, "rd_u16be is big-endian");
+	CHECK(rd_u32be(&r, &u32) == 0 && u32 == 0x04050607, "rd_u32be");
+	CHECK(rd_end(&r) == 0, "rd_end at the end");
+	CHECK(rd_u8(&r, &u8) == ERR_SHORT && r.off == 7, "rd_u8 past the end");
+
+	rd_init(&r, b, 3);
+	CHECK(rd_u32be(&r, &u32) == ERR_SHORT && r.off == 0,
+	    "rd_u32be short: nothing consumed");
+	CHECK(rd_end(&r) == ERR_PROTO, "rd_end with bytes left");
+	CHECK(rd_bytes(&r, 4, &p) == ERR_SHORT, "rd_bytes beyond the end");
+	CHECK(rd_bytes(&r, SIZE_MAX, &p) == ERR_SHORT, "rd_bytes SIZE_MAX");
+	CHECK(rd_copy(&r, dst, 2, 3) == ERR_NOSPACE && r.off == 0,
+	    "rd_copy larger than the destination is refused first");
+	CHECK(rd_sub(&r, 2, &sub) == 0 && rd_left(&sub) == 2 && r.off == 2,
+	    "rd_sub takes a bounded field");
+	CHECK(rd_u16be(&sub, &u16) == 0 && rd_u8(&sub, &u8) == ERR_SHORT,
+	    "sub-reader cannot read past its field");
+
+	rd_init(&r, "abc\0def", 7);
+	CHECK(rd_find(&r, 0, 10, &n) == 0 && n == 3, "rd_find finds NUL");
+	rd_init(&r, "abcdef", 6);
+	CHECK(rd_find(&r, 0, 10, &n) == ERR_SHORT, "rd_find: not yet seen");
+	CHECK(rd_find(&r, 0, 4, &n) == ERR_PROTO, "rd_find: beyond max");
+	rd_init(&r, NULL, 5);
+	CHECK(rd_left(&r) == 0, "NULL buffer reads as empty");
+}
+
+static void
+test_writer(void)
+{
+	uint8_t buf[4];
+	struct wr w;
+
+	wr_init(&w, buf, sizeof(buf));
+	CHECK(wr_u16be(&w, 0x0102) == 0 && buf[0] == 1 && buf[1] == 2,
+	    "wr_u16be");
+	CHECK(wr_u32be(&w, 1) == ERR_NOSPACE && w.off == 2,
+	    "wr_u32be without room writes nothing");
+	CHECK(wr_u8(&w, 9) == 0 && wr_u8(&w, 8) == 0 && wr_u8(&w, 7) == ERR_NOSPACE,
+	    "wr_u8 up to the capacity");
+}
+
+static void
+test_listen_parse(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char shown[NET_ADDRSTR_MAX];
+
+	CHECK(net_parse_listen("127.0.0.1:1080", &ss, &len) == 0 &&
+	    (net_addr_format((struct sockaddr *)&ss, shown, sizeof(shown)),
+	    strcmp(shown, "127.0.0.1:1080") == 0), "listen: IPv4");
+	CHECK(net_parse_listen("[::1]:1081", &ss, &len) == 0 &&
+	    (net_addr_format((struct sockaddr *)&ss, shown, sizeof(shown)),
+	    strcmp(shown, "[::1]:1081") == 0), "listen: IPv6");
+	CHECK(net_parse_listen(":1080", &ss, &len) == 0 &&
+	    (net_addr_format((struct sockaddr *)&ss, shown, sizeof(shown)),
+	    strcmp(shown, "0.0.0.0:1080") == 0), "listen: :port is 0.0.0.0");
+	CHECK(net_parse_listen("1080", &ss, &len) == 0, "listen: bare port");
+	CHECK(net_parse_listen("127.0.0.1:0", &ss, &len) == ERR_RANGE,
+	    "listen: port 0 refused");
+	CHECK(net_parse_listen("127.0.0.1:65536", &ss, &len) == ERR_RANGE,
+	    "listen: port 65536 refused");
+	CHECK(net_parse_listen("localhost:1080", &ss, &len) == ERR_PROTO,
+	    "listen: names are not looked up");
+	CHECK(net_parse_listen("[::1]1080", &ss, &len) == ERR_PROTO,
+	    "listen: IPv6 without ':' after ']'");
+	CHECK(net_parse_listen("::1:1080", &ss, &len) == ERR_PROTO,
+	    "listen: bare IPv6 needs brackets");
+}
+
+int
+main(void)
+{
+	test_reader();
+	test_writer();
+	test_listen_parse();
+	return unit_done();
+}
