@@ -1,0 +1,178 @@
+/*
+ * Globals: audit_fd and audit_syslog, the record sinks, set once by the
+ * master before any worker exists and inherited through fork.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+
+enum { AUDIT_LINE_MAX = 4096 };
+
+static int audit_fd = -1;
+static bool audit_syslog;
+
+void
+audit_init(int fd, bool to_syslog)
+{
+	audit_fd = fd;
+	audit_syslog = to_syslog;
+}
+
+int
+audit_file_fd(void)
+{
+	return audit_fd;
+}
+
+struct jbuf {
+	char *p;
+	size_t size, len;
+	bool overflow;
+	bool first;
+};
+
+static void
+jb_raw(struct jbuf *jb, const char *s, size_t n)
+{
+	if (jb->overflow || n >= jb->size - jb->len) {
+		jb->overflow = true;
+		return;
+	}
+	memcpy(jb->p + jb->len, s, n);
+	jb->len += n;
+	jb->p[jb->len] = '\0';
+}
+
+static void
+jb_key(struct jbuf *jb, const char *key)
+{
+	if (!jb->first)
+		jb_raw(jb, ",", 1);
+	jb->first = false;
+	jb_raw(jb, "\"", 1);
+	jb_raw(jb, key, strlen(key));
+	jb_raw(jb, "\":", 2);
+}
+
+/* Strings come from clients (names, user ids): escape quotes, backslashes,
+ * control bytes and every byte above 0x7e as \u00XX, so each record is
+ * valid JSON whatever the bytes, and a line break can never forge a second
+ * record. */
+static void
+jb_str(struct jbuf *jb, const char *key, const char *val)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s;
+
+	if (val == NULL)
+		return;
+	jb_key(jb, key);
+	jb_raw(jb, "\"", 1);
+	for (s = (const unsigned char *)val; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\') {
+			char esc[2] = { '\\', (char)*s };
+			jb_raw(jb, esc, 2);
+		} else if (*s < 0x20 || *s > 0x7e) {
+			char esc[6] = { '\\', 'u', '0', '0', hex[*s >> 4],
+			    hex[*s & 15] };
+			jb_raw(jb, esc, 6);
+		} else {
+			jb_raw(jb, (const char *)s, 1);
+		}
+	}
+	jb_raw(jb, "\"", 1);
+}
+
+static void
+jb_int(struct jbuf *jb, const char *key, int64_t val)
+{
+	char num[24];
+	int n;
+
+	if (val < 0)
+		return;
+	jb_key(jb, key);
+	n = snprintf(num, sizeof(num), "%lld", (long long)val);
+	jb_raw(jb, num, (size_t)n);
+}
+
+int
+audit_format(char *buf, size_t size, const struct audit_rec *rec,
+    const struct timespec *now)
+{
+	struct jbuf jb = { .p = buf, .size = size, .first = true };
+	char ts[96], client[NET_ADDRSTR_MAX];
+	struct tm tm;
+
+	if (size == 0)
+		return ERR_NOSPACE;
+	buf[0] = '\0';
+	gmtime_r(&now->tv_sec, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, now->tv_nsec / 1000000);
+
+	jb_raw(&jb, "{", 1);
+	jb_str(&jb, "ts", ts);
+	jb_str(&jb, "event", rec->event);
+	jb_str(&jb, "decision", rec->decision);
+	if (rec->client != NULL) {
+		net_addr_format(rec->client, client, sizeof(client));
+		jb_str(&jb, "client", client);
+	}
+	if (rec->version > 0)
+		jb_int(&jb, "version", rec->version);
+	jb_str(&jb, "method", rec->method);
+	jb_str(&jb, "user", rec->user);
+	jb_str(&jb, "cmd", rec->cmd);
+	jb_str(&jb, "dest", rec->dest);
+	jb_str(&jb, "via", rec->via);
+	jb_str(&jb, "route", rec->route);
+	jb_str(&jb, "rule", rec->rule);
+	jb_int(&jb, "reply", rec->reply);
+	jb_int(&jb, "bytes_out", rec->bytes_out);
+	jb_int(&jb, "bytes_in", rec->bytes_in);
+	jb_int(&jb, "duration_ms", rec->duration_ms);
+	jb_int(&jb, "signal", rec->signal);
+	jb_int(&jb, "syscall", rec->syscall);
+	jb_str(&jb, "reason", rec->reason);
+	if (rec->pid > 0)
+		jb_int(&jb, "pid", rec->pid);
+	jb_raw(&jb, "}\n", 2);
+	if (jb.overflow)
+		return ERR_NOSPACE;
+	return (int)jb.len;
+}
+
+int
+audit_write(const struct audit_rec *rec)
+{
+	char line[AUDIT_LINE_MAX];
+	struct timespec now;
+	ssize_t n;
+	int len;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if ((len = audit_format(line, sizeof(line), rec, &now)) < 0)
+		return len;
+	if (audit_syslog)
+		log_syslog(LOG_AUTHPRIV | LOG_INFO, line, (size_t)len - 1);
+	if (audit_fd == -1)
+		return 0;
+	/* One write: a short write to a regular file means the disk is full,
+	 * and a retry would tear the record, so it counts as a failure. */
+	do {
+		n = write(audit_fd, line, (size_t)len);
+	} while (n == -1 && errno == EINTR);
+	return n == len ? 0 : ERR_SYS;
+}

@@ -1,0 +1,64 @@
+/*
+ * Audit records (SPEC "Audit records"): one JSON object per access decision
+ * and per session end, written to the audit file with a single write(2) and
+ * to syslog (authpriv).  The file is opened O_APPEND by the master and
+ * inherited by every worker: one write of a whole line to an O_APPEND file
+ * is placed atomically, so records from many workers never interleave.
+ */
+#ifndef SOCKS5D_AUDIT_H
+#define SOCKS5D_AUDIT_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct timespec;
+
+/* A record.  Absent fields: NULL strings, negative numbers, NULL client,
+ * version 0, pid 0.  Start from AUDIT_REC(event). */
+struct audit_rec {
+	const char *event;      /* accept wrap ban auth request close error */
+	const char *decision;   /* "permit" / "deny" */
+	const struct sockaddr *client;
+	int version;            /* 4 or 5 */
+	const char *method;     /* none userpass ident */
+	const char *user;
+	const char *cmd;        /* connect bind udp */
+	const char *dest;       /* as the client asked */
+	const char *via;        /* upstream SOCKS server */
+	const char *route;      /* direct socks4 socks5, when a proxy line decided */
+	const char *rule;       /* "socks5.conf:12" or "default" */
+	int reply;              /* reply code sent */
+	int64_t bytes_out;      /* client -> destination */
+	int64_t bytes_in;       /* destination -> client */
+	int64_t duration_ms;
+	int signal;             /* error: the signal that ended a worker */
+	int syscall;            /* error: the syscall seccomp refused */
+	const char *reason;     /* error / deny: short explanation */
+	pid_t pid;              /* the worker's */
+};
+
+#define AUDIT_REC(ev) ((struct audit_rec){ .event = (ev), .reply = -1, \
+	.bytes_out = -1, .bytes_in = -1, .duration_ms = -1, .signal = -1, \
+	.syscall = -1 })
+
+/* Where records go: fd is the audit file (or -1), to_syslog sends a copy
+ * to syslog's authpriv facility.  Called by the master before forking. */
+void audit_init(int fd, bool to_syslog);
+
+/* The audit file's fd (-1 if none), which a sandboxed worker must keep. */
+int audit_file_fd(void);
+
+/* Format rec stamped with now into buf as one line ending in '\n'.
+ * Returns the length, or ERR_NOSPACE (the record is never cut). */
+int audit_format(char *buf, size_t size, const struct audit_rec *rec,
+    const struct timespec *now);
+
+/* Format and write rec.  Returns 0, or ERR_SYS when the file write failed
+ * (the caller decides whether a decision may proceed unaudited). */
+int audit_write(const struct audit_rec *rec);
+
+#endif

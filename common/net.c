@@ -1,0 +1,138 @@
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/net.h"
+
+void
+net_addr_format(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], host,
+			    sizeof(host));
+			snprintf(buf, size, "%s:%u", host, ntohs(sin6->sin6_port));
+		} else {
+			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+			snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
+		}
+	} else {
+		snprintf(buf, size, "unknown");
+	}
+}
+
+socklen_t
+net_addr_len(const struct sockaddr *sa)
+{
+	switch (sa->sa_family) {
+	case AF_INET: return sizeof(struct sockaddr_in);
+	case AF_INET6: return sizeof(struct sockaddr_in6);
+	}
+	return 0;
+}
+
+uint16_t
+net_addr_port(const struct sockaddr *sa)
+{
+	switch (sa->sa_family) {
+	case AF_INET: return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	case AF_INET6: return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	return 0;
+}
+
+static int
+port_parse(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return ERR_PROTO;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0')
+		return ERR_PROTO;
+	if (v == 0 || v > 65535)
+		return ERR_RANGE;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int
+net_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_str, *close_br;
+	uint16_t port;
+	size_t hlen;
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		if ((close_br = strchr(s, ']')) == NULL || close_br[1] != ':')
+			return ERR_PROTO;
+		hlen = (size_t)(close_br - (s + 1));
+		if (hlen == 0 || hlen >= sizeof(host))
+			return ERR_PROTO;
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		if ((rc = port_parse(close_br + 2, &port)) != 0)
+			return rc;
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return ERR_PROTO;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_ANY);
+	*len = sizeof(*sin);
+	if ((port_str = strrchr(s, ':')) == NULL) {
+		if ((rc = port_parse(s, &port)) != 0)
+			return rc;
+		sin->sin_port = htons(port);
+		return 0;
+	}
+	hlen = (size_t)(port_str - s);
+	if (hlen >= sizeof(host))
+		return ERR_PROTO;
+	if ((rc = port_parse(port_str + 1, &port)) != 0)
+		return rc;
+	sin->sin_port = htons(port);
+	if (hlen == 0)
+		return 0;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return ERR_PROTO;
+	return 0;
+}
+
+int
+net_set_nonblock(int fd, int on)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags == -1)
+		return ERR_SYS;
+	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, flags) == -1 ? ERR_SYS : 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * Socket address helpers shared by master and worker.
+ */
+#ifndef SOCKS5D_NET_H
+#define SOCKS5D_NET_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room for "[ffff:...:ffff%scope]:65535". */
+enum { NET_ADDRSTR_MAX = 80 };
+
+/* "a.b.c.d:port" or "[v6]:port"; IPv4-mapped IPv6 is written as IPv4. */
+void net_addr_format(const struct sockaddr *sa, char *buf, size_t size);
+
+/* The length of a sockaddr of its family (0 for an unknown family). */
+socklen_t net_addr_len(const struct sockaddr *sa);
+
+/* The port in host order (0 for an unknown family). */
+uint16_t net_addr_port(const struct sockaddr *sa);
+
+/*
+ * Parse a numeric listen address: "a.b.c.d:port", "[v6]:port", ":port"
+ * (0.0.0.0) or "port" alone (0.0.0.0).  No name lookups.  Returns 0,
+ * ERR_PROTO for a malformed string, ERR_RANGE for a bad port.
+ */
+int net_parse_listen(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len);
+
+/* Set O_NONBLOCK on fd; 0 or ERR_SYS. */
+int net_set_nonblock(int fd, int on);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * Globals: title_area and title_size, the argv/environ block the title is
+ * written over; set once in proctitle_init.
+ */
+#include <sys/prctl.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/proctitle.h"
+
+extern char **environ;
+
+static char *title_area;
+static size_t title_size;
+
+void
+proctitle_init(int argc, char **argv)
+{
+	char *end;
+	size_t n = 0;
+	char **new_env;
+
+	if (argc < 1 || argv[0] == NULL)
+		return;
+	/* argv strings and then environ strings are contiguous: the title
+	 * may use all of them once environ has been copied elsewhere. */
+	end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+	for (int i = 0; environ[i] != NULL; i++) {
+		if (environ[i] == end)
+			end = environ[i] + strlen(environ[i]) + 1;
+		n++;
+	}
+	if ((new_env = calloc(n + 1, sizeof(*new_env))) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if ((new_env[i] = strdup(environ[i])) == NULL)
+			return;
+	}
+	environ = new_env;
+	/* Later code reads options from argv before the first title is set;
+	 * argv[1..] keep pointing into the area until then, so only titles
+	 * set after option parsing are safe (main does that). */
+	title_area = argv[0];
+	title_size = (size_t)(end - argv[0]);
+}
+
+void
+proctitle_set(const char *fmt, ...)
+{
+	char title[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(title, sizeof(title), fmt, ap);
+	va_end(ap);
+	/* comm is what top and the kernel log show. */
+	prctl(PR_SET_NAME, strncmp(title, "socks5d: ", 9) == 0 ? title + 9 :
+	    title, 0, 0, 0);
+	if (title_area == NULL || title_size < 2)
+		return;
+	memset(title_area, '\0', title_size);
+	snprintf(title_area, title_size, "%s", title);
+}

@@ -1,0 +1,6 @@
+#ifndef SOCKS5D_VERSION_H
+#define SOCKS5D_VERSION_H
+
+#define SOCKS5D_VERSION "0.1.0"
+
+#endif
