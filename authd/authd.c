@@ -1,0 +1,192 @@
+/*
+ * authd: the root helper that checks RFC 1929 user names and passwords
+ * through PAM.  One forked child per worker channel: it accepts exactly
+ * one IPC_AUTH_USERPASS (STYLE 3: each request legal once), asks PAM with
+ * the service from its own copy of the configuration (never a name the
+ * worker supplies), answers, wipes the password and exits.
+ *
+ * AUTH_USERPASS payload: client address (IPC address, 17 bytes), client
+ * port (u16), u8 length + user name (1..255), u8 length + password
+ * (0..255).  AUTH_ANSWER: u8, 0 = accepted, 1 = refused.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <security/pam_appl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authd/authd.h"
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/rd.h"
+#include "common/socks.h"
+#include "common/wr.h"
+#include "conf/conf.h"
+
+/* PAM modules may delay a failure (pam_faildelay); the worker waits at most
+ * its negotiation deadline anyway. */
+enum { AUTHD_REQUEST_TIMEOUT_S = 10 };
+
+struct pam_creds {
+	const char *user;
+	const char *pass;
+};
+
+/* The conversation answers PAM's prompts from what the client sent: the
+ * password for a hidden prompt, the user name for a visible one. */
+static int
+pam_converse(int n, const struct pam_message **msgs, struct pam_response **out,
+    void *data)
+{
+	const struct pam_creds *creds = data;
+	struct pam_response *resp;
+
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	if ((resp = calloc((size_t)n, sizeof(*resp))) == NULL)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		const char *answer = NULL;
+
+		switch (msgs[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+			answer = creds->pass;
+			break;
+		case PAM_PROMPT_ECHO_ON:
+			answer = creds->user;
+			break;
+		default:
+			continue;   /* PAM_TEXT_INFO, PAM_ERROR_MSG */
+		}
+		if ((resp[i].resp = strdup(answer)) == NULL) {
+			for (int j = 0; j < i; j++) {
+				if (resp[j].resp != NULL) {
+					explicit_bzero(resp[j].resp,
+					    strlen(resp[j].resp));
+					free(resp[j].resp);
+				}
+			}
+			free(resp);
+			return PAM_BUF_ERR;
+		}
+	}
+	*out = resp;
+	return PAM_SUCCESS;
+}
+
+static bool
+pam_check(const char *service, const char *rhost, const struct pam_creds *creds)
+{
+	struct pam_conv conv = { pam_converse, (void *)(uintptr_t)creds };
+	pam_handle_t *pamh = NULL;
+	int rc;
+
+	if ((rc = pam_start(service, creds->user, &conv, &pamh)) != PAM_SUCCESS) {
+		log_warnx("pam_start(%s): %s", service, pam_strerror(pamh, rc));
+		return false;
+	}
+	(void)pam_set_item(pamh, PAM_RHOST, rhost);
+	rc = pam_authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	if (rc == PAM_SUCCESS)
+		rc = pam_acct_mgmt(pamh, PAM_SILENT);
+	if (rc != PAM_SUCCESS)
+		log_info("user '%s' from %s refused: %s", creds->user, rhost,
+		    pam_strerror(pamh, rc));
+	pam_end(pamh, rc);
+	return rc == PAM_SUCCESS;
+}
+
+void
+authd_serve_channel(int chan, const struct conf *conf)
+{
+	uint8_t req[IPC_ADDR_LEN + 2 + 2 + 255 + 255], answer = 1;
+	char user[SOCKS_NAME_MAX + 1], pass[SOCKS_NAME_MAX + 1];
+	char rhost[NET_ADDRSTR_MAX];
+	struct sockaddr_storage client;
+	struct timespec deadline;
+	const uint8_t *b;
+	uint8_t ulen, plen;
+	uint16_t port;
+	struct rd r;
+	size_t len;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += AUTHD_REQUEST_TIMEOUT_S;
+	if (ipc_recv(chan, IPC_AUTH_USERPASS, FROM_WORKER, req, sizeof(req),
+	    &len, NULL, &deadline) != 0)
+		_exit(1);
+	rd_init(&r, req, len);
+	if (ipc_addr_get(&r, &client) != 0 || rd_u16be(&r, &port) != 0 ||
+	    rd_u8(&r, &ulen) != 0 || ulen == 0 || rd_bytes(&r, ulen, &b) != 0 ||
+	    memchr(b, '\0', ulen) != NULL)
+		goto malformed;
+	memcpy(user, b, ulen);
+	user[ulen] = '\0';
+	if (rd_u8(&r, &plen) != 0 || rd_bytes(&r, plen, &b) != 0 ||
+	    memchr(b, '\0', plen) != NULL || rd_end(&r) != 0)
+		goto malformed;
+	memcpy(pass, b, plen);
+	pass[plen] = '\0';
+	explicit_bzero(req, sizeof(req));
+
+	/* PAM_RHOST is the address only, as sshd sets it. */
+	if (client.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&client)->sin_addr,
+		    rhost, sizeof(rhost));
+	else
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&client)->sin6_addr,
+		    rhost, sizeof(rhost));
+	{
+		struct pam_creds creds = { user, pass };
+
+		answer = pam_check(conf_vars(conf)->pam_service, rhost,
+		    &creds) ? 0 : 1;
+	}
+	explicit_bzero(pass, sizeof(pass));
+	(void)ipc_send(chan, IPC_AUTH_ANSWER, &answer, 1, -1);
+	_exit(0);
+malformed:
+	explicit_bzero(req, sizeof(req));
+	log_warnx("malformed auth request; channel closed");
+	_exit(1);
+}
+
+int
+authd_userpass(int door, const struct sockaddr *client, const char *user,
+    const char *pass, const struct timespec *deadline, bool *ok)
+{
+	uint8_t req[IPC_ADDR_LEN + 2 + 2 + 255 + 255], answer;
+	size_t ulen = strlen(user), plen = strlen(pass), len;
+	struct wr w;
+	int chan, rc;
+
+	*ok = false;
+	if (client == NULL || ulen == 0 || ulen > 255 || plen > 255)
+		return ERR_PROTO;
+	wr_init(&w, req, sizeof(req));
+	if ((rc = ipc_addr_put(&w, client)) != 0 ||
+	    (rc = wr_u16be(&w, net_addr_port(client))) != 0 ||
+	    (rc = wr_u8(&w, (uint8_t)ulen)) != 0 ||
+	    (rc = wr_bytes(&w, user, ulen)) != 0 ||
+	    (rc = wr_u8(&w, (uint8_t)plen)) != 0 ||
+	    (rc = wr_bytes(&w, pass, plen)) != 0)
+		goto out;
+	if ((rc = helper_open(door, &chan)) != 0)
+		goto out;
+	rc = ipc_send(chan, IPC_AUTH_USERPASS, req, w.off, -1);
+	if (rc == 0)
+		rc = ipc_recv(chan, IPC_AUTH_ANSWER, FROM_HELPER, &answer,
+		    sizeof(answer), &len, NULL, deadline);
+	close(chan);
+	if (rc == 0)
+		*ok = answer == 0;
+out:
+	explicit_bzero(req, sizeof(req));
+	return rc;
+}

@@ -1,0 +1,89 @@
+/*
+ * The helper processes and the calls workers make to them.
+ *
+ *   authd    (root)   the only process that talks to PAM (and, later, to
+ *                     identd); answers yes/no to a worker's RFC 1929 check.
+ *   resolver (the -u user, not chrooted)  getaddrinfo for workers, whose
+ *                     chroot has no /etc and whose filter allows no open().
+ *
+ * Each helper listens on a "door": a SOCK_SEQPACKET socketpair made by the
+ * master, whose worker end every worker inherits.  A worker opens a private
+ * channel by sending one end of a new socketpair through the door
+ * (IPC_OPEN); the helper forks a child for that channel, which serves it
+ * as a strict state machine (each request legal once, in order) and exits.
+ * A crash in PAM or the resolver thus ends one request, never the helper.
+ */
+#ifndef SOCKS5D_AUTHD_H
+#define SOCKS5D_AUTHD_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+struct timespec;
+
+enum helper_kind {
+	HELPER_AUTHD,
+	HELPER_RESOLVER,
+};
+
+struct helper {
+	enum helper_kind kind;
+	pid_t pid;            /* 0 when not running */
+	int worker_door;      /* inherited by workers; -1 when down */
+};
+
+/*
+ * Master side: fork the helper.  uid/gid are the unprivileged ids the
+ * resolver drops to (authd keeps root).  conf is the helper's own copy of
+ * the configuration (it re-checks its settings, never a worker's claim).
+ * keep_fds are descriptors the helper must close (listen sockets, the
+ * other helper's door).  Returns 0 or ERR_SYS.
+ */
+int helper_start(struct helper *h, const struct conf *conf, uid_t uid,
+    gid_t gid, const int *close_fds, size_t n_close);
+
+/* Master side: forget a helper that exited (closes its door). */
+void helper_gone(struct helper *h);
+
+/* Worker side: open a private channel through door; 0 or ERR_EOF when the
+ * helper is gone (the caller fails closed). */
+int helper_open(int door, int *chan);
+
+/*
+ * Worker side: ask authd to check an RFC 1929 user name and password for
+ * this client.  Sets *ok; returns 0, or an error when authd could not be
+ * asked or did not answer before the deadline (fail closed: no access).
+ */
+int authd_userpass(int door, const struct sockaddr *client, const char *user,
+    const char *pass, const struct timespec *deadline, bool *ok);
+
+/*
+ * Worker side: resolve name through the resolver helper.  Fills addrs
+ * (port set to port) in the resolver's order; returns 0, or a SOCKS5 reply
+ * code > 0 (4: not found or no answer in time, 1: helper unavailable).
+ */
+int resolver_lookup(int door, const char *name, uint16_t port,
+    struct sockaddr_storage *addrs, size_t max, size_t *n,
+    const struct timespec *deadline);
+
+/* Codec of the resolver answer and of one IPC address, shared by both
+ * sides and the fuzzer.  ipc_addr_get returns ERR_PROTO for a family
+ * byte other than 4 or 6. */
+struct rd;
+struct wr;
+int ipc_addr_put(struct wr *w, const struct sockaddr *sa);
+int ipc_addr_get(struct rd *r, struct sockaddr_storage *ss);
+int resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
+    struct sockaddr_storage *addrs, size_t max, size_t *n, uint8_t *status);
+
+/* Helper side entry points (each runs its door loop and never returns). */
+void authd_serve_channel(int chan, const struct conf *conf)
+    __attribute__((noreturn));
+void resolver_serve_channel(int chan) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * The resolver helper: getaddrinfo on behalf of chrooted workers.  It runs
+ * as the unprivileged user with no_new_privs, outside the chroot because
+ * the resolver needs /etc/hosts, /etc/resolv.conf and the NSS modules.
+ * One forked child per worker channel answers one IPC_RESOLVE.
+ *
+ * RESOLVE payload: u8 length, the name.  RESOLVE_ANSWER: u8 status (0, or
+ * a SOCKS5 reply code), u8 count, count IPC addresses (family 4|6 + 16
+ * bytes).
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authd/authd.h"
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/rd.h"
+#include "common/socks.h"
+#include "common/wr.h"
+
+/* A worker that opened a channel and sends nothing is not waited for. */
+enum { RESOLVER_REQUEST_TIMEOUT_S = 5 };
+
+int
+ipc_addr_put(struct wr *w, const struct sockaddr *sa)
+{
+	uint8_t ip[16] = { 0 };
+	int rc;
+
+	if (sa->sa_family == AF_INET) {
+		memcpy(ip, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		rc = wr_u8(w, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		rc = wr_u8(w, 6);
+	} else {
+		return ERR_PROTO;
+	}
+	return rc != 0 ? rc : wr_bytes(w, ip, sizeof(ip));
+}
+
+int
+ipc_addr_get(struct rd *r, struct sockaddr_storage *ss)
+{
+	const uint8_t *ip;
+	uint8_t family;
+	int rc;
+
+	if ((rc = rd_u8(r, &family)) != 0 || (rc = rd_bytes(r, 16, &ip)) != 0)
+		return rc;
+	memset(ss, 0, sizeof(*ss));
+	if (family == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, ip, 4);
+		return 0;
+	}
+	if (family == 6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, ip, 16);
+		return 0;
+	}
+	return ERR_PROTO;
+}
+
+int
+resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
+    struct sockaddr_storage *addrs, size_t max, size_t *n, uint8_t *status)
+{
+	uint8_t count;
+	struct rd r;
+	int rc;
+
+	*n = 0;
+	rd_init(&r, buf, len);
+	if ((rc = rd_u8(&r, status)) != 0 || (rc = rd_u8(&r, &count)) != 0)
+		return ERR_PROTO;
+	if (count > IPC_ADDRS_MAX || (*status == 0) != (count > 0))
+		return ERR_PROTO;
+	for (uint8_t i = 0; i < count; i++) {
+		struct sockaddr_storage ss;
+
+		if (ipc_addr_get(&r, &ss) != 0)
+			return ERR_PROTO;
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		else
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		if (*n < max)
+			addrs[(*n)++] = ss;
+	}
+	return rd_end(&r);
+}
+
+void
+resolver_serve_channel(int chan)
+{
+	uint8_t req[256], ans[2 + IPC_ADDRS_MAX * IPC_ADDR_LEN];
+	char name[SOCKS_NAME_MAX + 1];
+	struct addrinfo hints, *res = NULL;
+	struct timespec deadline;
+	uint8_t name_len, count = 0, status = 0;
+	const uint8_t *name_bytes;
+	struct wr w;
+	struct rd r;
+	size_t len;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += RESOLVER_REQUEST_TIMEOUT_S;
+	if (ipc_recv(chan, IPC_RESOLVE, FROM_WORKER, req, sizeof(req), &len,
+	    NULL, &deadline) != 0)
+		_exit(1);
+	rd_init(&r, req, len);
+	if (rd_u8(&r, &name_len) != 0 || name_len == 0 ||
+	    rd_bytes(&r, name_len, &name_bytes) != 0 || rd_end(&r) != 0 ||
+	    memchr(name_bytes, '\0', name_len) != NULL) {
+		log_warnx("malformed resolve request; channel closed");
+		_exit(1);
+	}
+	memcpy(name, name_bytes, name_len);
+	name[name_len] = '\0';
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	rc = getaddrinfo(name, NULL, &hints, &res);
+	wr_init(&w, ans, sizeof(ans));
+	if (rc != 0) {
+		status = rc == EAI_NONAME || rc == EAI_NODATA ||
+		    rc == EAI_AGAIN || rc == EAI_FAIL || rc == EAI_ADDRFAMILY ?
+		    REP_HOST_UNREACHABLE : REP_GENERAL_FAILURE;
+		res = NULL;
+	}
+	/* Count first: the answer's header carries it. */
+	for (struct addrinfo *ai = res; ai != NULL && count < IPC_ADDRS_MAX;
+	    ai = ai->ai_next)
+		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+			count++;
+	if (rc == 0 && count == 0)
+		status = REP_HOST_UNREACHABLE;
+	(void)wr_u8(&w, status);
+	(void)wr_u8(&w, status == 0 ? count : 0);
+	count = 0;
+	for (struct addrinfo *ai = res; status == 0 && ai != NULL &&
+	    count < IPC_ADDRS_MAX; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		(void)ipc_addr_put(&w, ai->ai_addr);
+		count++;
+	}
+	if (res != NULL)
+		freeaddrinfo(res);
+	(void)ipc_send(chan, IPC_RESOLVE_ANSWER, ans, w.off, -1);
+	_exit(0);
+}
+
+int
+resolver_lookup(int door, const char *name, uint16_t port,
+    struct sockaddr_storage *addrs, size_t max, size_t *n,
+    const struct timespec *deadline)
+{
+	uint8_t req[256], ans[2 + IPC_ADDRS_MAX * IPC_ADDR_LEN], status;
+	size_t name_len = strlen(name), len;
+	struct wr w;
+	int chan, rc;
+
+	*n = 0;
+	if (name_len == 0 || name_len > SOCKS_NAME_MAX)
+		return REP_HOST_UNREACHABLE;
+	wr_init(&w, req, sizeof(req));
+	if (wr_u8(&w, (uint8_t)name_len) != 0 ||
+	    wr_bytes(&w, name, name_len) != 0)
+		return REP_GENERAL_FAILURE;
+	if (helper_open(door, &chan) != 0) {
+		log_warnx("resolver unavailable");
+		return REP_GENERAL_FAILURE;
+	}
+	rc = ipc_send(chan, IPC_RESOLVE, req, w.off, -1);
+	if (rc == 0)
+		rc = ipc_recv(chan, IPC_RESOLVE_ANSWER, FROM_HELPER, ans,
+		    sizeof(ans), &len, NULL, deadline);
+	close(chan);
+	if (rc == ERR_TIMEOUT)
+		return REP_HOST_UNREACHABLE;
+	if (rc != 0 || resolve_answer_parse(ans, len, port, addrs, max, n,
+	    &status) != 0) {
+		log_warnx("resolver: no valid answer for %s", name);
+		return REP_GENERAL_FAILURE;
+	}
+	return status;
+}

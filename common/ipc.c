@@ -1,0 +1,194 @@
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/rd.h"
+#include "common/wr.h"
+
+/* Payload bounds.  RESOLVE: u8 length + 1..255 name bytes.  ANSWER: u8
+ * status, u8 count, count addresses.  USERPASS: client address as an
+ * IPC_ADDR (17) + u16 port, then u8-prefixed user (1..255) and password
+ * (0..255). */
+static const struct ipc_msgdef ipc_table[] = {
+	{ IPC_OPEN, FROM_WORKER, 1, 1, "open" },
+	{ IPC_RESOLVE, FROM_WORKER, 2, 256, "resolve" },
+	{ IPC_RESOLVE_ANSWER, FROM_HELPER, 2, 2 + IPC_ADDRS_MAX * IPC_ADDR_LEN,
+	    "resolve-answer" },
+	{ IPC_AUTH_USERPASS, FROM_WORKER, IPC_ADDR_LEN + 2 + 2 + 1,
+	    IPC_ADDR_LEN + 2 + 2 + 255 + 255, "auth-userpass" },
+	{ IPC_AUTH_ANSWER, FROM_HELPER, 1, 1, "auth-answer" },
+};
+
+const struct ipc_msgdef *
+ipc_msgdef(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(ipc_table) / sizeof(ipc_table[0]); i++)
+		if (ipc_table[i].type == type)
+			return &ipc_table[i];
+	return NULL;
+}
+
+int
+ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
+    int pass_fd)
+{
+	const struct ipc_msgdef *def = ipc_msgdef((uint16_t)type);
+	uint8_t frame[IPC_FRAME_MAX];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov;
+	struct msghdr msg;
+	struct wr w;
+	ssize_t n;
+
+	if (def == NULL || len < def->min_len || len > def->max_len)
+		return ERR_PROTO;
+	wr_init(&w, frame, sizeof(frame));
+	if (wr_u16be(&w, (uint16_t)type) != 0 || wr_u16be(&w, (uint16_t)len) != 0 ||
+	    wr_bytes(&w, payload, len) != 0)
+		return ERR_PROTO;
+	iov.iov_base = frame;
+	iov.iov_len = w.off;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (pass_fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	}
+	do {
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EPIPE || errno == ECONNRESET ||
+		    errno == ECONNREFUSED ? ERR_EOF : ERR_SYS;
+	return (size_t)n == w.off ? 0 : ERR_SYS;
+}
+
+static int
+ms_until(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	if (deadline == NULL)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms <= 0 ? 0 : ms > 1000000000 ? 1000000000 : (int)ms;
+}
+
+/* Close every descriptor a message carried that we will not keep. */
+static int
+take_fds(struct msghdr *msg, int *fd_out)
+{
+	int kept = -1, extra = 0;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL;
+	    cm = CMSG_NXTHDR(msg, cm)) {
+		size_t nfds;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (kept == -1 && fd_out != NULL)
+				kept = fd;
+			else {
+				close(fd);
+				extra++;
+			}
+		}
+	}
+	if (fd_out != NULL)
+		*fd_out = kept;
+	return extra;
+}
+
+int
+ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
+    size_t cap, size_t *len, int *fd_out, const struct timespec *deadline)
+{
+	uint8_t frame[IPC_FRAME_MAX + 1];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} control;
+	const struct ipc_msgdef *def;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct iovec iov = { .iov_base = frame, .iov_len = sizeof(frame) };
+	struct msghdr msg;
+	const uint8_t *payload;
+	uint16_t type, plen;
+	struct rd r;
+	ssize_t n;
+	int pr, extra, rc;
+
+	if (fd_out != NULL)
+		*fd_out = -1;
+	for (;;) {
+		pr = poll(&pfd, 1, ms_until(deadline));
+		if (pr > 0)
+			break;
+		if (pr == 0)
+			return ERR_TIMEOUT;
+		if (errno != EINTR)
+			return ERR_SYS;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	do {
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n == 0)
+		return ERR_EOF;
+	if (n == -1)
+		return errno == ECONNRESET ? ERR_EOF : ERR_SYS;
+	extra = take_fds(&msg, fd_out);
+	rc = ERR_PROTO;
+	/* A frame longer than any message, or cut by the kernel, is refused
+	 * whole: its tail would otherwise read as the next frame. */
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || extra > 0 ||
+	    (size_t)n > IPC_FRAME_MAX)
+		goto fail;
+	rd_init(&r, frame, (size_t)n);
+	if (rd_u16be(&r, &type) != 0 || rd_u16be(&r, &plen) != 0)
+		goto fail;
+	if ((def = ipc_msgdef(type)) == NULL || type != expect ||
+	    def->from != from || plen < def->min_len || plen > def->max_len ||
+	    plen > cap || rd_bytes(&r, plen, &payload) != 0 || rd_end(&r) != 0)
+		goto fail;
+	memcpy(buf, payload, plen);
+	*len = plen;
+	return 0;
+fail:
+	if (fd_out != NULL && *fd_out != -1) {
+		close(*fd_out);
+		*fd_out = -1;
+	}
+	return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * Messages between workers and the helper processes (authd, resolver).
+ * This is the only place a message is defined (STYLE 3): one enum of types,
+ * requests paired with their answers, and one table row per type giving
+ * who may send it and its payload bounds.
+ *
+ * Transport: AF_UNIX SOCK_SEQPACKET, so one datagram is one frame and a
+ * frame can never be torn or merged.  Frame = header (type u16, payload
+ * length u16, big-endian) + payload.  A worker reaches a helper by making a
+ * socketpair and sending one end over the helper's shared "door" socket
+ * (IPC_OPEN, carrying the fd); every later frame of that worker travels on
+ * its private channel, so answers cannot reach another worker.
+ */
+#ifndef SOCKS5D_IPC_H
+#define SOCKS5D_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct timespec;
+
+#define IPC_VERSION 1
+
+enum ipc_type {
+	IPC_OPEN = 1,             /* worker -> helper door: version, + fd */
+	IPC_RESOLVE = 2,          /* worker -> resolver: a host name */
+	IPC_RESOLVE_ANSWER = 3,   /* resolver -> worker: status, addresses */
+	IPC_AUTH_USERPASS = 4,    /* worker -> authd: client, user, password */
+	IPC_AUTH_ANSWER = 5,      /* authd -> worker: status */
+	IPC_TYPE_MAX = 6,
+};
+
+enum ipc_from {
+	FROM_WORKER = 1,
+	FROM_HELPER = 2,
+};
+
+struct ipc_msgdef {
+	enum ipc_type type;
+	enum ipc_from from;
+	uint16_t min_len;
+	uint16_t max_len;
+	const char *name;
+};
+
+enum {
+	IPC_HDR_LEN = 4,
+	IPC_FRAME_MAX = 1024,
+	IPC_ADDRS_MAX = 8,
+	/* One address in a RESOLVE_ANSWER: family (4 or 6), 16 bytes. */
+	IPC_ADDR_LEN = 17,
+};
+
+/* The row for type, or NULL for a type that does not exist. */
+const struct ipc_msgdef *ipc_msgdef(uint16_t type);
+
+/*
+ * Send one frame; pass_fd >= 0 attaches that descriptor (SCM_RIGHTS).
+ * The payload must fit the type's bounds: a violation is our bug, so it
+ * fails with ERR_PROTO before anything is sent.
+ */
+int ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
+    int pass_fd);
+
+/*
+ * Receive one frame of exactly the expected type, sent by `from`, before
+ * the deadline (NULL: wait forever).  The payload is copied to buf (cap
+ * bytes) and *len set.  If fd_out is non-NULL a passed descriptor is
+ * returned there (-1 if none); a descriptor that arrives where none is
+ * expected is closed.  Every check of the table is applied: unknown type,
+ * wrong sender, wrong type, length outside the bounds or different from the
+ * header's all give ERR_PROTO; ERR_EOF when the peer closed.
+ */
+int ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
+    size_t cap, size_t *len, int *fd_out, const struct timespec *deadline);
+
+#endif

@@ -1,0 +1,116 @@
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "conf/conf.h"
+#include "master/master.h"
+
+/* sd_listen_fds(3) without libsystemd: fds 3.. when LISTEN_PID is us. */
+static size_t
+listen_from_systemd(int *fds, size_t max)
+{
+	const char *pid_s = getenv("LISTEN_PID");
+	const char *n_s = getenv("LISTEN_FDS");
+	char *end;
+	long pid, n;
+	size_t got = 0;
+
+	if (pid_s == NULL || n_s == NULL)
+		return 0;
+	pid = strtol(pid_s, &end, 10);
+	if (*end != '\0' || pid != (long)getpid())
+		return 0;
+	n = strtol(n_s, &end, 10);
+	if (*end != '\0' || n <= 0)
+		return 0;
+	/* They are ours now; a child must not see them as its own. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	for (long i = 0; i < n && got < max; i++) {
+		int fd = 3 + (int)i;
+
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+		    net_set_nonblock(fd, 1) != 0) {
+			log_warn("systemd socket %d", fd);
+			continue;
+		}
+		fds[got++] = fd;
+	}
+	log_info("serving %zu socket(s) passed by systemd", got);
+	return got;
+}
+
+static int
+listen_bind(const char *spec, int *fd_out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char shown[NET_ADDRSTR_MAX];
+	int fd, one = 1, rc;
+
+	if ((rc = net_parse_listen(spec, &ss, &len)) != 0) {
+		log_warnx("invalid listen address '%s' (expected ADDR:PORT, "
+		    "[IPV6]:PORT or PORT)", spec);
+		return EXIT_USAGE;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("socket for %s", spec);
+		return EXIT_BIND;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* [::]:1080 must not also take IPv4: an explicit 0.0.0.0:1080 next to
+	 * it would then fail to bind. */
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	net_addr_format((struct sockaddr *)&ss, shown, sizeof(shown));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, SOMAXCONN) == -1) {
+		log_warn("cannot listen on %s", shown);
+		close(fd);
+		return EXIT_BIND;
+	}
+	log_info("listening on %s", shown);
+	*fd_out = fd;
+	return 0;
+}
+
+int
+listen_open(const struct master_opts *opts, const struct conf *conf,
+    int *fds, size_t max, size_t *n)
+{
+	const struct conf_vars *vars = conf_vars(conf);
+	int rc;
+
+	*n = listen_from_systemd(fds, max);
+	if (*n > 0)
+		return 0;
+	if (opts->n_listen == 0) {
+		const char *spec = vars->has_bindintfc ? vars->bindintfc :
+		    "0.0.0.0:1080";
+
+		if ((rc = listen_bind(spec, &fds[0])) != 0)
+			return rc;
+		*n = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < opts->n_listen && i < max; i++) {
+		if ((rc = listen_bind(opts->listen[i], &fds[i])) != 0) {
+			for (size_t j = 0; j < i; j++)
+				close(fds[j]);
+			return rc;
+		}
+		*n = i + 1;
+	}
+	return 0;
+}

@@ -1,0 +1,170 @@
+/*
+ * socks5d: command line (SPEC "Command line"), configuration check, and the
+ * start of the master or, with -i, of one inetd-style session.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/proctitle.h"
+#include "common/version.h"
+#include "conf/conf.h"
+#include "master/master.h"
+#include "worker/sandbox.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: socks5d [-f config] [-l addr:port]... [-a auditfile] "
+	    "[-u user] [-i] [-t] [-V] [-h]\n"
+	    "  -f FILE       configuration file (default /etc/socks5.conf)\n"
+	    "  -l ADDR:PORT  listen address, repeatable; IPv6 as [::1]:1080\n"
+	    "  -a FILE       audit log file (JSON lines, appended)\n"
+	    "  -u USER       unprivileged user for workers (default nobody)\n"
+	    "  -i            inetd mode: serve the client on stdin and exit\n"
+	    "  -t            check the configuration and exit\n"
+	    "  -V            print the version and exit\n"
+	    "  -h            this help\n");
+}
+
+/* -t prints every diagnostic as FILE:LINE: message. */
+static void
+conf_diag_print(void *ctx, const char *file, unsigned line, bool is_error,
+    const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s:%u: %s%s\n", file, line,
+	    is_error ? "" : "warning: ", msg);
+}
+
+static void
+conf_diag_log(void *ctx, const char *file, unsigned line, bool is_error,
+    const char *msg)
+{
+	(void)ctx;
+	log_warnx("%s:%u: %s%s", file, line, is_error ? "" : "warning: ", msg);
+}
+
+static int
+audit_open(const char *path)
+{
+	int fd;
+
+	if (path == NULL)
+		return -1;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1)
+		fatal("cannot open audit file %s", path);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct master_opts opts = { 0 };
+	struct conf *conf = NULL;
+	struct sandbox *sb = NULL;
+	int listen_fds[LISTEN_MAX];
+	size_t n_listen = 0;
+	bool test_only = false;
+	const char *relay_env;
+	int ch, rc;
+
+	proctitle_init(argc, argv);
+	log_init("socks5d", false);
+	/* Option values are copied: the process title is written over the
+	 * argv area later. */
+	opts.conf_path = strdup("/etc/socks5.conf");
+	while ((ch = getopt(argc, argv, "f:l:a:u:itVh")) != -1) {
+		switch (ch) {
+		case 'f':
+			free(opts.conf_path);
+			opts.conf_path = strdup(optarg);
+			break;
+		case 'l':
+			if (opts.n_listen == LISTEN_MAX) {
+				fprintf(stderr, "socks5d: at most %d -l options\n",
+				    LISTEN_MAX);
+				return EXIT_USAGE;
+			}
+			opts.listen[opts.n_listen++] = strdup(optarg);
+			break;
+		case 'a':
+			opts.audit_path = strdup(optarg);
+			break;
+		case 'u':
+			opts.user = strdup(optarg);
+			break;
+		case 'i':
+			opts.inetd = true;
+			break;
+		case 't':
+			test_only = true;
+			break;
+		case 'V':
+			printf("socks5d %s\n", SOCKS5D_VERSION);
+			return EXIT_CLEAN;
+		case 'h':
+			usage(stdout);
+			return EXIT_CLEAN;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "socks5d: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (opts.conf_path == NULL)
+		fatalx("out of memory");
+	relay_env = getenv("SOCKS5D_RELAY_COPY");
+	opts.relay_copy = relay_env != NULL && strcmp(relay_env, "1") == 0;
+
+	if (test_only) {
+		rc = conf_load(opts.conf_path, &conf, conf_diag_print, NULL);
+		if (rc != 0)
+			return EXIT_CONFIG;
+		if (conf_permit_count(conf) == 0)
+			fprintf(stderr, "%s: warning: no permit line: every "
+			    "request will be denied\n", opts.conf_path);
+		fprintf(stderr, "%s: configuration OK\n", opts.conf_path);
+		conf_free(conf);
+		return EXIT_CLEAN;
+	}
+	if (conf_load(opts.conf_path, &conf, conf_diag_log, NULL) != 0) {
+		log_warnx("%s: configuration refused", opts.conf_path);
+		return EXIT_CONFIG;
+	}
+	/* Syslog is connected now, before any worker exists, so workers
+	 * inherit the connection instead of each opening their own. */
+	log_init("socks5d", true);
+	if (sandbox_prepare(opts.user, &sb) != 0) {
+		log_warnx("cannot prepare the worker sandbox; not starting");
+		return EXIT_CONFIG;
+	}
+	audit_init(audit_open(opts.audit_path), true);
+	signal(SIGPIPE, SIG_IGN);
+	if (opts.inetd)
+		return master_serve_inetd(&opts, conf, sb);
+	if ((rc = listen_open(&opts, conf, listen_fds, LISTEN_MAX,
+	    &n_listen)) != 0)
+		return rc;
+	log_info("socks5d %s started", SOCKS5D_VERSION);
+	return master_serve(&opts, conf, sb, listen_fds, n_listen);
+}

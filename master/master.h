@@ -1,0 +1,60 @@
+/*
+ * master: the privileged parent.  Binds the listen sockets (or takes them
+ * from systemd), loads the configuration, accepts, applies the ban list,
+ * forks one worker per client, reaps and limits them, reloads on SIGHUP,
+ * stops gracefully on SIGTERM/SIGINT.
+ */
+#ifndef SOCKS5D_MASTER_H
+#define SOCKS5D_MASTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct conf;
+
+/* Exit statuses (SPEC "Exit status"). */
+enum master_exit {
+	EXIT_CLEAN = 0,
+	EXIT_CONFIG = 1,
+	EXIT_USAGE = 2,
+	EXIT_BIND = 3,
+};
+
+enum { LISTEN_MAX = 16 };
+
+struct master_opts {
+	char *conf_path;
+	char *listen[LISTEN_MAX];      /* -l values, in order */
+	size_t n_listen;
+	char *audit_path;              /* -a, or NULL */
+	char *user;                    /* -u, or NULL */
+	bool inetd;                    /* -i */
+	bool relay_copy;               /* SOCKS5D_RELAY_COPY=1 in the environment */
+};
+
+/* The listening sockets: from systemd (LISTEN_PID/LISTEN_FDS) when it
+ * passed any, else bound from -l, or SOCKS5_BINDINTFC, or 0.0.0.0:1080.
+ * Returns 0, or EXIT_BIND / EXIT_USAGE after logging why. */
+int listen_open(const struct master_opts *opts, const struct conf *conf,
+    int *fds, size_t max, size_t *n);
+
+struct sandbox;
+struct sockaddr;
+
+/* The accept loop; returns the process exit status.  Takes ownership of
+ * conf (replaced on SIGHUP) and the listen fds.  sb is the prepared worker
+ * sandbox (worker/sandbox.h). */
+int master_serve(const struct master_opts *opts, struct conf *conf,
+    const struct sandbox *sb, int *listen_fds, size_t n_listen);
+
+/* -i: serve the client on stdin/stdout in this process, sandboxed, with
+ * the helpers started for it.  Returns the exit status. */
+int master_serve_inetd(const struct master_opts *opts, struct conf *conf,
+    const struct sandbox *sb);
+
+/* TCP wrappers for one connection (master/wrap.c); writes the wrap audit
+ * record.  Runs in the forked worker before its sandbox. */
+bool wrap_check(const struct conf *conf, int client_fd,
+    const struct sockaddr *client);
+
+#endif

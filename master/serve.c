@@ -1,0 +1,501 @@
+/*
+ * The master's accept loop.
+ *
+ * Globals: the three signal flags below (set by handlers, acted on by the
+ * loop, STYLE 6).  Everything else lives in struct master, one per process.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authd/authd.h"
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/proctitle.h"
+#include "conf/conf.h"
+#include "master/master.h"
+#include "master/kmsg.h"
+#include "master/penalty.h"
+#include "master/spawn.h"
+#include "worker/sandbox.h"
+#include "worker/worker.h"
+
+static volatile sig_atomic_t got_sigchld;
+static volatile sig_atomic_t got_sighup;
+static volatile sig_atomic_t got_stop;
+
+/* How many connections one wake-up accepts before the loop looks at
+ * signals again, so a flood cannot starve reaping or a stop. */
+enum { ACCEPT_BURST = 64 };
+
+/* Crash penalties (master/penalty.c): first block, cap, table size. */
+enum { PENALTY_BASE_S = 10, PENALTY_MAX_S = 600, PENALTY_TABLE = 1024 };
+
+/* A helper that dies sooner than this after its start is restarted only
+ * after this delay, so a helper that cannot start does not spin. */
+enum { HELPER_RESTART_DELAY_S = 1 };
+
+struct child {
+	pid_t pid;
+	struct sockaddr_storage client;
+};
+
+struct master {
+	const struct master_opts *opts;
+	struct conf *conf;
+	const struct sandbox *sb;
+	struct helper helpers[2];          /* HELPER_AUTHD, HELPER_RESOLVER */
+	struct timespec helper_started[2];
+	bool helper_pending[2];            /* restart due at helper_restart_at */
+	struct timespec helper_restart_at[2];
+	struct penalty *penalty;
+	int kmsg_fd;                       /* kernel log, for SIGSYS details */
+	int *listen_fds;
+	size_t n_listen;
+	struct child *children;
+	size_t n_children, cap_children;
+	bool at_limit;          /* not accepting: SOCKS5_MAXCHILD workers run */
+	bool stopping;
+	bool killed_children;   /* grace over: our SIGKILLs are not crashes */
+	struct timespec stop_deadline;
+};
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+		got_sigchld = 1;
+		break;
+	case SIGHUP:
+		got_sighup = 1;
+		break;
+	default:
+		got_stop = 1;
+		break;
+	}
+}
+
+static void
+signals_install(sigset_t *wait_mask)
+{
+	struct sigaction sa;
+	sigset_t block;
+	const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	/* Blocked except inside ppoll, so a signal can never slip in between
+	 * checking the flags and going to sleep. */
+	sigprocmask(SIG_BLOCK, &block, wait_mask);
+	sigdelset(wait_mask, SIGCHLD);
+	sigdelset(wait_mask, SIGHUP);
+	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGINT);
+}
+
+static int
+children_add(struct master *m, pid_t pid, const struct sockaddr_storage *client)
+{
+	if (m->n_children == m->cap_children) {
+		size_t cap = m->cap_children == 0 ? 64 : m->cap_children * 2;
+		struct child *c = reallocarray(m->children, cap, sizeof(*c));
+
+		if (c == NULL)
+			return ERR_NOMEM;
+		m->children = c;
+		m->cap_children = cap;
+	}
+	m->children[m->n_children].pid = pid;
+	m->children[m->n_children].client = *client;
+	m->n_children++;
+	return 0;
+}
+
+/* Remove pid from the table; the client it served goes to *client. */
+static bool
+children_remove(struct master *m, pid_t pid, struct sockaddr_storage *client)
+{
+	for (size_t i = 0; i < m->n_children; i++) {
+		if (m->children[i].pid != pid)
+			continue;
+		*client = m->children[i].client;
+		m->children[i] = m->children[--m->n_children];
+		return true;
+	}
+	return false;
+}
+
+static void
+helper_launch(struct master *m, int i)
+{
+	int close_fds[LISTEN_MAX + 1];
+	size_t n = 0;
+	uid_t uid;
+	gid_t gid;
+
+	for (size_t j = 0; j < m->n_listen; j++)
+		close_fds[n++] = m->listen_fds[j];
+	/* The other helper's door is not this helper's business. */
+	close_fds[n++] = m->helpers[1 - i].worker_door;
+	sandbox_ids(m->sb, &uid, &gid);
+	m->helper_pending[i] = false;
+	if (helper_start(&m->helpers[i], m->conf, uid, gid, close_fds, n) != 0) {
+		log_warn("cannot start %s", i == HELPER_AUTHD ? "authd" :
+		    "resolver");
+		m->helper_pending[i] = true;
+		clock_gettime(CLOCK_MONOTONIC, &m->helper_restart_at[i]);
+		m->helper_restart_at[i].tv_sec += HELPER_RESTART_DELAY_S;
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &m->helper_started[i]);
+}
+
+/* A helper exited: workers holding its old door fail closed; new workers
+ * get the restarted one. */
+static bool
+helper_reaped(struct master *m, pid_t pid, int status)
+{
+	struct timespec now;
+
+	for (int i = 0; i < 2; i++) {
+		if (m->helpers[i].pid != pid)
+			continue;
+		helper_gone(&m->helpers[i]);
+		if (m->stopping)
+			return true;
+		log_warnx("%s (pid %ld) exited (status %d%s); restarting",
+		    i == HELPER_AUTHD ? "authd" : "resolver", (long)pid,
+		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+		    WIFSIGNALED(status) ? ", signal" : "");
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - m->helper_started[i].tv_sec <
+		    HELPER_RESTART_DELAY_S) {
+			m->helper_pending[i] = true;
+			m->helper_restart_at[i] = now;
+			m->helper_restart_at[i].tv_sec += HELPER_RESTART_DELAY_S;
+		} else {
+			helper_launch(m, i);
+		}
+		return true;
+	}
+	return false;
+}
+
+static void
+helpers_due(struct master *m)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (int i = 0; i < 2; i++)
+		if (m->helper_pending[i] && !m->stopping &&
+		    now.tv_sec >= m->helper_restart_at[i].tv_sec)
+			helper_launch(m, i);
+}
+
+/* A worker died by a signal we did not send: audit it, and penalise its
+ * client (master/penalty.c says why). */
+static void
+worker_crashed(struct master *m, pid_t pid, int sig,
+    const struct sockaddr_storage *client, bool known)
+{
+	struct audit_rec rec = AUDIT_REC("error");
+	time_t blocked = 0;
+
+	rec.client = known ? (const struct sockaddr *)client : NULL;
+	rec.pid = pid;
+	rec.signal = sig;
+	if (sig == SIGSYS)
+		rec.syscall = kmsg_seccomp_syscall(m->kmsg_fd, pid);
+	rec.reason = sig == SIGSYS ? "worker killed by the sandbox" :
+	    "worker killed by a signal";
+	(void)audit_write(&rec);
+	if (known)
+		blocked = penalty_strike(m->penalty,
+		    (const struct sockaddr *)client, PENALTY_BASE_S,
+		    PENALTY_MAX_S);
+	log_warnx("worker %ld killed by signal %d%s; client blocked for %lld s",
+	    (long)pid, sig, sig == SIGSYS ? " (seccomp)" : "",
+	    (long long)blocked);
+}
+
+static void
+children_reap(struct master *m)
+{
+	struct sockaddr_storage client;
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		bool known;
+
+		if (helper_reaped(m, pid, status))
+			continue;
+		known = children_remove(m, pid, &client);
+		if (WIFSIGNALED(status) && !m->killed_children)
+			worker_crashed(m, pid, WTERMSIG(status), &client, known);
+		else if (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == WORKER_EXIT_INTERNAL)
+			log_warnx("worker %ld failed (exit %d)", (long)pid,
+			    WEXITSTATUS(status));
+	}
+	if (m->at_limit && m->n_children < conf_vars(m->conf)->max_child) {
+		m->at_limit = false;
+		log_info("below SOCKS5_MAXCHILD again (%zu workers); accepting",
+		    m->n_children);
+	}
+}
+
+static void
+conf_diag_log(void *ctx, const char *file, unsigned line, bool is_error,
+    const char *msg)
+{
+	(void)ctx;
+	if (is_error)
+		log_warnx("%s:%u: %s", file, line, msg);
+	else
+		log_warnx("%s:%u: warning: %s", file, line, msg);
+}
+
+/* SIGHUP: the new file replaces the old only if it loads completely.
+ * Running workers keep the copy they forked with. */
+static void
+master_reload(struct master *m)
+{
+	struct conf *fresh;
+	const struct conf_vars *old_vars = conf_vars(m->conf);
+
+	log_info("SIGHUP: reloading %s", m->opts->conf_path);
+	if (conf_load(m->opts->conf_path, &fresh, conf_diag_log, NULL) != 0) {
+		log_warnx("reload of %s refused; the previous rules stay in "
+		    "force", m->opts->conf_path);
+		return;
+	}
+	if (strcmp(old_vars->bindintfc, conf_vars(fresh)->bindintfc) != 0 ||
+	    old_vars->has_bindintfc != conf_vars(fresh)->has_bindintfc)
+		log_warnx("SOCKS5_BINDINTFC changed: takes effect at restart");
+	conf_free(m->conf);
+	m->conf = fresh;
+	/* authd checks with its own copy of the settings (PAM service):
+	 * replace it; the reaper starts the new one. */
+	if (m->helpers[HELPER_AUTHD].pid > 0)
+		kill(m->helpers[HELPER_AUTHD].pid, SIGTERM);
+	log_info("reloaded %s", m->opts->conf_path);
+}
+
+static void
+master_accept(struct master *m, int listen_fd)
+{
+	for (int burst = 0; burst < ACCEPT_BURST; burst++) {
+		struct sockaddr_storage client;
+		socklen_t len = sizeof(client);
+		unsigned ban_line;
+		pid_t pid;
+		int fd;
+
+		if (m->n_children >= conf_vars(m->conf)->max_child) {
+			if (!m->at_limit)
+				log_warnx("SOCKS5_MAXCHILD (%u) workers running; "
+				    "new clients wait until one exits",
+				    conf_vars(m->conf)->max_child);
+			m->at_limit = true;
+			return;
+		}
+		fd = accept4(listen_fd, (struct sockaddr *)&client, &len,
+		    SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (penalty_check(m->penalty, (struct sockaddr *)&client) > 0) {
+			struct audit_rec rec = AUDIT_REC("ban");
+
+			rec.decision = "deny";
+			rec.client = (struct sockaddr *)&client;
+			rec.rule = "penalty";
+			rec.reason = "an earlier worker for this address crashed";
+			(void)audit_write(&rec);
+			close(fd);
+			continue;
+		}
+		/* grammar 4.1: refused before a byte is read, no reply. */
+		if ((ban_line = rules_ban(m->conf, (struct sockaddr *)&client))
+		    != 0) {
+			struct audit_rec rec = AUDIT_REC("ban");
+			char rule[300];
+
+			snprintf(rule, sizeof(rule), "%s:%u",
+			    conf_name(m->conf), ban_line);
+			rec.decision = "deny";
+			rec.client = (struct sockaddr *)&client;
+			rec.rule = rule;
+			(void)audit_write(&rec);
+			close(fd);
+			continue;
+		}
+		pid = fork();
+		if (pid == 0) {
+			struct spawn_ctx ctx = { .conf = m->conf, .sb = m->sb,
+			    .authd_door = m->helpers[HELPER_AUTHD].worker_door,
+			    .resolver_door =
+			    m->helpers[HELPER_RESOLVER].worker_door,
+			    .relay_copy = m->opts->relay_copy };
+
+			for (size_t i = 0; i < m->n_listen; i++)
+				close(m->listen_fds[i]);
+			if (m->kmsg_fd != -1)
+				close(m->kmsg_fd);
+			spawn_worker(&ctx, fd, &client);
+		}
+		close(fd);
+		if (pid == -1) {
+			log_warn("fork");
+			return;
+		}
+		if (children_add(m, pid, &client) != 0) {
+			/* Without a table entry the grace period could not
+			 * end this worker; it must not run unaccounted. */
+			log_warnx("child table full; dropping worker %ld",
+			    (long)pid);
+			kill(pid, SIGKILL);
+		}
+	}
+}
+
+static void
+master_stop_begin(struct master *m)
+{
+	unsigned grace = conf_vars(m->conf)->shutdown_grace_s;
+
+	m->stopping = true;
+	for (size_t i = 0; i < m->n_listen; i++)
+		close(m->listen_fds[i]);
+	m->n_listen = 0;
+	clock_gettime(CLOCK_MONOTONIC, &m->stop_deadline);
+	m->stop_deadline.tv_sec += grace;
+	log_info("stopping: %zu session(s) may run for up to %u s",
+	    m->n_children, grace);
+}
+
+static int
+stop_ms_left(const struct master *m)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(m->stop_deadline.tv_sec - now.tv_sec) * 1000 +
+	    (m->stop_deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return ms <= 0 ? 0 : ms > 1000000000 ? 1000000000 : (int)ms;
+}
+
+int
+master_serve(const struct master_opts *opts, struct conf *conf,
+    const struct sandbox *sb, int *listen_fds, size_t n_listen)
+{
+	struct master m = { .opts = opts, .conf = conf, .sb = sb,
+	    .listen_fds = listen_fds, .n_listen = n_listen, .kmsg_fd = -1 };
+	sigset_t wait_mask;
+
+	m.helpers[HELPER_AUTHD] = (struct helper){ .kind = HELPER_AUTHD,
+	    .worker_door = -1 };
+	m.helpers[HELPER_RESOLVER] = (struct helper){ .kind = HELPER_RESOLVER,
+	    .worker_door = -1 };
+	if (penalty_new(PENALTY_TABLE, &m.penalty) != 0)
+		fatalx("out of memory");
+	if (sandbox_privileged(sb))
+		m.kmsg_fd = kmsg_open();
+	signals_install(&wait_mask);
+	proctitle_set("socks5d: master");
+	/* The helpers exist before the first worker can ask them. */
+	helper_launch(&m, HELPER_AUTHD);
+	helper_launch(&m, HELPER_RESOLVER);
+	for (;;) {
+		struct pollfd pfds[LISTEN_MAX];
+		struct timespec ts, *tsp = NULL;
+		nfds_t npfd = 0;
+		int n;
+
+		if (got_sigchld) {
+			got_sigchld = 0;
+			children_reap(&m);
+		}
+		if (got_sighup) {
+			got_sighup = 0;
+			if (!m.stopping)
+				master_reload(&m);
+		}
+		if (got_stop) {
+			got_stop = 0;
+			if (!m.stopping)
+				master_stop_begin(&m);
+		}
+		helpers_due(&m);
+		if (m.stopping) {
+			if (m.n_children == 0)
+				break;
+			if (stop_ms_left(&m) == 0 && !m.killed_children) {
+				log_warnx("grace period over: ending %zu "
+				    "session(s)", m.n_children);
+				m.killed_children = true;
+				for (size_t i = 0; i < m.n_children; i++)
+					kill(m.children[i].pid, SIGKILL);
+			}
+			ts.tv_sec = stop_ms_left(&m) / 1000;
+			ts.tv_nsec = (long)(stop_ms_left(&m) % 1000) * 1000000;
+			if (!m.killed_children)
+				tsp = &ts;
+		} else {
+			if (m.helper_pending[0] || m.helper_pending[1]) {
+				ts.tv_sec = HELPER_RESTART_DELAY_S;
+				ts.tv_nsec = 0;
+				tsp = &ts;
+			}
+		}
+		if (!m.stopping && !m.at_limit) {
+			for (size_t i = 0; i < m.n_listen; i++) {
+				pfds[npfd].fd = m.listen_fds[i];
+				pfds[npfd].events = POLLIN;
+				pfds[npfd].revents = 0;
+				npfd++;
+			}
+		}
+		n = ppoll(pfds, npfd, tsp, &wait_mask);
+		if (n == -1) {
+			if (errno != EINTR)
+				fatal("ppoll");
+			continue;
+		}
+		for (nfds_t i = 0; i < npfd && n > 0; i++) {
+			if (pfds[i].revents & POLLIN)
+				master_accept(&m, pfds[i].fd);
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (m.helpers[i].pid > 0)
+			kill(m.helpers[i].pid, SIGTERM);
+	log_info("stopped");
+	conf_free(m.conf);
+	free(m.children);
+	penalty_free(m.penalty);
+	return EXIT_CLEAN;
+}

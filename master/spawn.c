@@ -1,0 +1,145 @@
+/*
+ * What a forked child does before it becomes a worker: TCP wrappers, the
+ * accept record, the relay pipes (made as root, see relay.h), the sandbox,
+ * then worker_serve.  Also -i, where this process itself is the worker.
+ */
+#include <sys/socket.h>
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authd/authd.h"
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/proctitle.h"
+#include "conf/conf.h"
+#include "master/master.h"
+#include "master/spawn.h"
+#include "relay/relay.h"
+#include "worker/sandbox.h"
+#include "worker/worker.h"
+
+/* Enter the sandbox keeping only what a worker uses; on failure the worker
+ * must not serve (audited, exit). */
+static int
+spawn_sandbox(const struct sandbox *sb, const struct worker_client *wc,
+    const struct worker_opts *wo, const struct relay_pipes *pipes)
+{
+	int keep[] = { wc->in_fd, wc->out_fd, audit_file_fd(), log_syslog_fd(),
+	    wo->authd_door, wo->resolver_door, pipes->c2d[0], pipes->c2d[1],
+	    pipes->d2c[0], pipes->d2c[1] };
+	int rc;
+
+	if ((rc = sandbox_enter(sb, keep, sizeof(keep) / sizeof(keep[0]))) != 0) {
+		struct audit_rec rec = AUDIT_REC("error");
+
+		rec.client = wc->have_addr ? (const struct sockaddr *)&wc->addr :
+		    NULL;
+		rec.reason = "sandbox set-up failed";
+		rec.pid = getpid();
+		(void)audit_write(&rec);
+	}
+	return rc;
+}
+
+/* Ignore what only the master handles: ^C and hang-ups reach the whole
+ * process group, but a worker finishes its session (or is killed when the
+ * grace period ends). */
+static void
+spawn_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void
+audit_accept(const struct worker_client *wc)
+{
+	struct audit_rec rec = AUDIT_REC("accept");
+
+	rec.decision = "permit";
+	rec.client = wc->have_addr ? (const struct sockaddr *)&wc->addr : NULL;
+	rec.pid = getpid();
+	(void)audit_write(&rec);
+}
+
+void
+spawn_worker(const struct spawn_ctx *ctx, int client_fd,
+    const struct sockaddr_storage *client)
+{
+	struct worker_client wc = { .in_fd = client_fd, .out_fd = client_fd,
+	    .addr = *client, .have_addr = true };
+	struct worker_opts wo = { .relay_copy = ctx->relay_copy,
+	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door };
+	struct relay_pipes pipes;
+	char shown[NET_ADDRSTR_MAX];
+
+	spawn_signals();
+	net_addr_format((const struct sockaddr *)client, shown, sizeof(shown));
+	proctitle_set("socks5d: worker %s", shown);
+	log_procname("worker");
+
+	if (!wrap_check(ctx->conf, client_fd, (const struct sockaddr *)client))
+		_exit(WORKER_EXIT_DENIED);
+	audit_accept(&wc);
+	if (relay_pipes_open(&pipes) != 0) {
+		log_warn("relay pipes");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	if (spawn_sandbox(ctx->sb, &wc, &wo, &pipes) != 0)
+		_exit(WORKER_EXIT_INTERNAL);
+	_exit(worker_serve(ctx->conf, &wc, &wo, &pipes));
+}
+
+int
+master_serve_inetd(const struct master_opts *opts, struct conf *conf,
+    const struct sandbox *sb)
+{
+	struct worker_client wc = { .in_fd = STDIN_FILENO,
+	    .out_fd = STDOUT_FILENO };
+	struct worker_opts wo = { .relay_copy = opts->relay_copy };
+	struct helper authd = { .kind = HELPER_AUTHD, .worker_door = -1 };
+	struct helper resolver = { .kind = HELPER_RESOLVER, .worker_door = -1 };
+	struct relay_pipes pipes;
+	socklen_t len = sizeof(wc.addr);
+	uid_t uid;
+	gid_t gid;
+
+	if (getpeername(STDIN_FILENO, (struct sockaddr *)&wc.addr, &len) == 0 &&
+	    (wc.addr.ss_family == AF_INET || wc.addr.ss_family == AF_INET6)) {
+		wc.have_addr = true;
+		wc.out_fd = STDIN_FILENO;
+	}
+	spawn_signals();
+	sandbox_ids(sb, &uid, &gid);
+	/* The helpers exit with this process (PR_SET_PDEATHSIG). */
+	if (helper_start(&authd, conf, uid, gid, NULL, 0) != 0 ||
+	    helper_start(&resolver, conf, uid, gid, &authd.worker_door, 1) != 0)
+		fatal("cannot start the helpers");
+	wo.authd_door = authd.worker_door;
+	wo.resolver_door = resolver.worker_door;
+	if (wc.have_addr && !wrap_check(conf, STDIN_FILENO,
+	    (const struct sockaddr *)&wc.addr))
+		return WORKER_EXIT_DENIED;
+	audit_accept(&wc);
+	if (relay_pipes_open(&pipes) != 0)
+		fatal("relay pipes");
+	if (spawn_sandbox(sb, &wc, &wo, &pipes) != 0)
+		return WORKER_EXIT_INTERNAL;
+	return worker_serve(conf, &wc, &wo, &pipes) == WORKER_EXIT_INTERNAL ?
+	    1 : 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * The child side of the master's fork (master-internal).
+ */
+#ifndef SOCKS5D_SPAWN_H
+#define SOCKS5D_SPAWN_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+
+struct conf;
+struct sandbox;
+
+struct spawn_ctx {
+	const struct conf *conf;
+	const struct sandbox *sb;
+	int authd_door;
+	int resolver_door;
+	bool relay_copy;
+};
+
+/* In the child after fork(), with the listen sockets already closed:
+ * become the worker for client_fd and exit with its status. */
+void spawn_worker(const struct spawn_ctx *ctx, int client_fd,
+    const struct sockaddr_storage *client) __attribute__((noreturn));
+
+#endif

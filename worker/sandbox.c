@@ -1,0 +1,348 @@
+/*
+ * The worker sandbox: drop order and seccomp allow-list.
+ *
+ * Drop order (as OpenSSH's privsep child and OpenNTPD's constraint
+ * process): close what the worker must not hold; chroot while still root,
+ * then chdir("/"); setgroups, setresgid, setresuid; prove setuid(0) now
+ * fails; PR_SET_NO_NEW_PRIVS; rlimits (no core dumps, few fds, no
+ * processes); last the seccomp filter, which from then on kills the process
+ * on any syscall not in the table below.
+ *
+ * Name resolution is not done here: getaddrinfo needs /etc files and NSS
+ * modules, which a chrooted process cannot open.  Workers ask the resolver
+ * helper over IPC instead (authd/resolver.c), so open/openat stay out of
+ * the table.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "worker/sandbox.h"
+
+struct sandbox {
+	uid_t uid;
+	gid_t gid;
+	bool privileged;
+	struct sock_fprog prog;
+};
+
+/* Syscalls a worker may make, each with its reason.  No argument filter
+ * means any arguments. */
+struct sc_rule {
+	int nr;
+	const char *why;
+};
+
+static const struct sc_rule sc_allow[] = {
+	{ SCMP_SYS(read), "negotiation reads; relay copy fallback" },
+	{ SCMP_SYS(write), "replies, audit records, log lines" },
+	{ SCMP_SYS(close), "end of a socket or pipe" },
+	{ SCMP_SYS(splice), "relay: move pages between sockets and pipes" },
+	{ SCMP_SYS(poll), "negotiation and relay wait (x86_64 glibc)" },
+	{ SCMP_SYS(ppoll), "negotiation and relay wait (aarch64 glibc)" },
+	{ SCMP_SYS(connect), "reach the destination or an upstream proxy" },
+	{ SCMP_SYS(bind), "interface lines; BIND command" },
+	{ SCMP_SYS(listen), "BIND command" },
+	{ SCMP_SYS(accept4), "BIND command: the peer's connection" },
+	{ SCMP_SYS(getsockname), "BND.ADDR of replies" },
+	{ SCMP_SYS(getpeername), "BIND peer check" },
+	{ SCMP_SYS(setsockopt), "IP_BIND_ADDRESS_NO_PORT, socket options" },
+	{ SCMP_SYS(getsockopt), "SO_ERROR of a non-blocking connect" },
+	{ SCMP_SYS(shutdown), "relay: pass half-close on" },
+	{ SCMP_SYS(sendto), "syslog datagrams; UDP relay" },
+	{ SCMP_SYS(recvfrom), "UDP relay" },
+	{ SCMP_SYS(sendmsg), "IPC to authd/resolver (with an fd)" },
+	{ SCMP_SYS(recvmsg), "IPC answers" },
+	{ SCMP_SYS(clock_gettime), "deadlines, audit time stamps" },
+	{ SCMP_SYS(gettimeofday), "vDSO fallback" },
+	{ SCMP_SYS(getpid), "audit pid field" },
+	{ SCMP_SYS(brk), "malloc" },
+	{ SCMP_SYS(munmap), "malloc" },
+	{ SCMP_SYS(mremap), "malloc" },
+	{ SCMP_SYS(madvise), "malloc trimming" },
+	{ SCMP_SYS(futex), "glibc internal locks" },
+	{ SCMP_SYS(getrandom), "glibc malloc and hash seeds" },
+	{ SCMP_SYS(restart_syscall), "interrupted poll" },
+	{ SCMP_SYS(rt_sigreturn), "return from a signal handler" },
+	{ SCMP_SYS(rt_sigprocmask), "glibc internals around signals" },
+	{ SCMP_SYS(exit), "end" },
+	{ SCMP_SYS(exit_group), "end" },
+};
+
+/* fcntl commands a worker uses: non-blocking mode and close-on-exec. */
+static const int fcntl_cmds[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD };
+
+static int
+filter_build(struct sock_fprog *prog)
+{
+	scmp_filter_ctx ctx;
+	int memfd = -1, rc = ERR_SYS;
+	off_t size;
+	void *bpf = NULL;
+	uint32_t deny = SCMP_ACT_KILL_PROCESS;
+
+#ifdef SANDBOX_DEBUG
+	/* Debug builds trap, so worker/sandbox_debug can name the syscall. */
+	deny = SCMP_ACT_TRAP;
+#endif
+	if ((ctx = seccomp_init(deny)) == NULL)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < sizeof(sc_allow) / sizeof(sc_allow[0]); i++) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc_allow[i].nr, 0) != 0) {
+			log_warnx("seccomp: cannot allow syscall %d (%s)",
+			    sc_allow[i].nr, sc_allow[i].why);
+			goto out;
+		}
+	}
+	/* Only IP sockets: no netlink, packet, or unix sockets of its own
+	 * (syslog and the helpers are reached through inherited fds). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0 ||
+	    /* A private channel to a helper: a unix socketpair, nothing else. */
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i])) != 0)
+			goto out;
+	/* Memory for malloc, never executable: no new code in a worker. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
+		goto out;
+	/* Harmless libc probes get an error instead of a kill. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fstat), 0) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(newfstatat),
+	    0) != 0)
+		goto out;
+
+	/* Export the BPF once; workers load the bytes with one prctl. */
+	if ((memfd = memfd_create("socks5d-seccomp", MFD_CLOEXEC)) == -1 ||
+	    seccomp_export_bpf(ctx, memfd) != 0 ||
+	    (size = lseek(memfd, 0, SEEK_END)) <= 0 ||
+	    size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		log_warn("seccomp: cannot export the filter");
+		goto out;
+	}
+	if ((bpf = malloc((size_t)size)) == NULL ||
+	    pread(memfd, bpf, (size_t)size, 0) != size) {
+		log_warn("seccomp: cannot read the filter back");
+		free(bpf);
+		goto out;
+	}
+	prog->filter = bpf;
+	prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	rc = 0;
+out:
+	if (memfd != -1)
+		close(memfd);
+	seccomp_release(ctx);
+	return rc;
+}
+
+/* The chroot must be a directory only root can change: a worker that could
+ * write there could plant files for the next one (or a hard link target). */
+static int
+root_dir_check(void)
+{
+	struct stat st;
+
+	if (mkdir("/run/socks5d", 0755) == -1 && errno != EEXIST) {
+		log_warn("mkdir /run/socks5d");
+		return ERR_SYS;
+	}
+	if (mkdir(SANDBOX_ROOT_DIR, 0755) == -1 && errno != EEXIST) {
+		log_warn("mkdir %s", SANDBOX_ROOT_DIR);
+		return ERR_SYS;
+	}
+	if (lstat(SANDBOX_ROOT_DIR, &st) == -1) {
+		log_warn("%s", SANDBOX_ROOT_DIR);
+		return ERR_SYS;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		log_warnx("%s must be a directory owned by root and writable "
+		    "by nobody else (mode %o, owner %u)", SANDBOX_ROOT_DIR,
+		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+		return ERR_CONFIG;
+	}
+	if (lstat("/run/socks5d", &st) == -1 || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		log_warnx("/run/socks5d must be owned by root and writable by "
+		    "nobody else");
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+int
+sandbox_prepare(const char *user, struct sandbox **out)
+{
+	struct sandbox *sb;
+	struct passwd *pw;
+	int rc;
+
+	*out = NULL;
+	if ((sb = calloc(1, sizeof(*sb))) == NULL)
+		return ERR_NOMEM;
+	sb->privileged = geteuid() == 0;
+	if (user == NULL)
+		user = "nobody";
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("unknown user '%s' (-u)", user);
+		free(sb);
+		return ERR_CONFIG;
+	}
+	if (sb->privileged && pw->pw_uid == 0) {
+		log_warnx("-u %s: workers must not run as root", user);
+		free(sb);
+		return ERR_CONFIG;
+	}
+	sb->uid = pw->pw_uid;
+	sb->gid = pw->pw_gid;
+	if (sb->privileged && (rc = root_dir_check()) != 0) {
+		free(sb);
+		return rc;
+	}
+	if (!sb->privileged)
+		log_warnx("not started as root: workers are not chrooted and "
+		    "keep this user; no_new_privs, rlimits and seccomp still "
+		    "apply");
+	if ((rc = filter_build(&sb->prog)) != 0) {
+		free(sb);
+		return rc;
+	}
+	*out = sb;
+	return 0;
+}
+
+bool
+sandbox_privileged(const struct sandbox *sb)
+{
+	return sb->privileged;
+}
+
+void
+sandbox_ids(const struct sandbox *sb, uid_t *uid, gid_t *gid)
+{
+	*uid = sb->uid;
+	*gid = sb->gid;
+}
+
+static int
+int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Close every descriptor from 3 up except those in keep. */
+static int
+close_all_but(const int *keep, size_t n_keep)
+{
+	int sorted[32];
+	unsigned next = 3;
+
+	if (n_keep > sizeof(sorted) / sizeof(sorted[0]))
+		return ERR_RANGE;
+	memcpy(sorted, keep, n_keep * sizeof(int));
+	qsort(sorted, n_keep, sizeof(int), int_cmp);
+	for (size_t i = 0; i < n_keep; i++) {
+		if (sorted[i] < 0 || (unsigned)sorted[i] < next) {
+			if (sorted[i] >= 0 && (unsigned)sorted[i] + 1 > next)
+				next = (unsigned)sorted[i] + 1;
+			continue;
+		}
+		if ((unsigned)sorted[i] > next &&
+		    close_range(next, (unsigned)sorted[i] - 1, 0) == -1)
+			return ERR_SYS;
+		next = (unsigned)sorted[i] + 1;
+	}
+	if (close_range(next, ~0U, 0) == -1)
+		return ERR_SYS;
+	return 0;
+}
+
+static int
+drop_ids(const struct sandbox *sb)
+{
+	if (chroot(SANDBOX_ROOT_DIR) == -1 || chdir("/") == -1) {
+		log_warn("chroot %s", SANDBOX_ROOT_DIR);
+		return ERR_SYS;
+	}
+	if (setgroups(0, NULL) == -1 ||
+	    setresgid(sb->gid, sb->gid, sb->gid) == -1 ||
+	    setresuid(sb->uid, sb->uid, sb->uid) == -1) {
+		log_warn("cannot drop to uid %u", (unsigned)sb->uid);
+		return ERR_SYS;
+	}
+	/* Prove it: a process that can still become root must not serve. */
+	if (setuid(0) != -1 || setgid(0) != -1 || geteuid() != sb->uid ||
+	    getegid() != sb->gid) {
+		log_warnx("privileges could be regained after the drop");
+		return ERR_SYS;
+	}
+	return 0;
+}
+
+int
+sandbox_load_filter(const struct sandbox *sb)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_warn("PR_SET_NO_NEW_PRIVS");
+		return ERR_SYS;
+	}
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &sb->prog) == -1) {
+		log_warn("seccomp filter");
+		return ERR_SYS;
+	}
+	return 0;
+}
+
+int
+sandbox_enter(const struct sandbox *sb, const int *keep, size_t n_keep)
+{
+	const struct rlimit none = { 0, 0 };
+	/* Client, destination, relay pipes, a BIND/UDP socket or two, the
+	 * helper channels, audit and syslog: 64 is ample and bounds what a
+	 * hijacked worker can hold. */
+	const struct rlimit nofile = { 64, 64 };
+	int rc;
+
+	if ((rc = close_all_but(keep, n_keep)) != 0) {
+		log_warn("closing inherited descriptors");
+		return rc;
+	}
+	if (sb->privileged && (rc = drop_ids(sb)) != 0)
+		return rc;
+	if (setrlimit(RLIMIT_CORE, &none) == -1 ||
+	    setrlimit(RLIMIT_NOFILE, &nofile) == -1 ||
+	    /* After the uid change: counted against the new user, so no
+	     * fork or clone can succeed from here on. */
+	    setrlimit(RLIMIT_NPROC, &none) == -1) {
+		log_warn("setrlimit");
+		return ERR_SYS;
+	}
+	return sandbox_load_filter(sb);
+}

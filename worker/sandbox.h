@@ -1,0 +1,47 @@
+/*
+ * The worker sandbox (README "Security model").  Everything a worker may do
+ * after it has been forked is decided in worker/sandbox.c: the drop order
+ * and the seccomp allow-list, nowhere else.
+ */
+#ifndef SOCKS5D_SANDBOX_H
+#define SOCKS5D_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct sandbox;
+
+/* Where workers are chrooted: created at start if missing, and refused if
+ * it is not a root-owned directory that nobody else can write to. */
+#define SANDBOX_ROOT_DIR "/run/socks5d/empty"
+
+/*
+ * In the master, once: look up user (the -u user; NULL means "nobody"),
+ * check or create the chroot directory (when root), and compile the seccomp
+ * filter to BPF so each worker only loads it (compiling per fork is the
+ * expensive part of libseccomp).  Returns 0, or ERR_CONFIG / ERR_SYS after
+ * logging why; the master refuses to start then.
+ */
+int sandbox_prepare(const char *user, struct sandbox **out);
+
+/* Whether workers will chroot and change user (the master runs as root). */
+bool sandbox_privileged(const struct sandbox *sb);
+
+/* The unprivileged ids, for helpers that drop to the same user. */
+void sandbox_ids(const struct sandbox *sb, uid_t *uid, gid_t *gid);
+
+/*
+ * In a freshly forked worker, before it reads a byte from the client:
+ * close every fd but keep[0..n_keep) and 0-2, chroot to the empty
+ * directory, drop to the user and prove it cannot come back, set
+ * no_new_privs and the rlimits, then load the filter.  Any failure is
+ * returned (the worker must exit without serving); when not root, the
+ * chroot and the id change are skipped and the rest applies.
+ */
+int sandbox_enter(const struct sandbox *sb, const int *keep, size_t n_keep);
+
+/* The seccomp part alone (tests/unit/test_sandbox.c installs it on itself). */
+int sandbox_load_filter(const struct sandbox *sb);
+
+#endif

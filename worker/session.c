@@ -1,0 +1,515 @@
+/*
+ * One client session: SOCKS 4/4a/5 negotiation, the rules, the outgoing
+ * connection, then the relay.  A session is one struct passed by pointer;
+ * nothing here is global.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authd/authd.h"
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/rd.h"
+#include "common/socks.h"
+#include "common/wr.h"
+#include "conf/conf.h"
+#include "relay/relay.h"
+#include "worker/connect.h"
+#include "worker/io.h"
+#include "worker/worker.h"
+
+/* The largest negotiation message is a SOCKS4a request (8 + 256 + 256
+ * bytes); the rest of the buffer holds data the client pipelined after its
+ * request, which goes to the destination before the relay starts. */
+enum { SESSION_INBUF = 2048 };
+
+enum msg_kind { MSG_GREETING, MSG_REQUEST5, MSG_REQUEST4, MSG_USERPASS };
+
+struct session {
+	const struct conf *conf;
+	const struct worker_client *client;
+	const struct worker_opts *opts;
+	const struct sockaddr *client_sa;   /* NULL when unknown (inetd pipe) */
+	struct timespec started;            /* CLOCK_MONOTONIC */
+	struct timespec deadline;           /* negotiation deadline */
+	uint8_t in[SESSION_INBUF];          /* bytes read, not yet consumed */
+	size_t in_len;
+	int version;
+	uint8_t method;
+	const char *user;                   /* NULL, or user_buf */
+	char user_buf[SOCKS_NAME_MAX + 1];
+	struct socks_request req;
+	char dest_str[SOCKS_NAME_MAX + 16];
+	char rule[300];
+	const char *reason;                 /* why the session ended early */
+	bool denied;                        /* the rules refused the request */
+	int dest_fd;
+	struct relay_pipes *pipes;
+	struct relay_stats stats;
+};
+
+static void
+session_consume(struct session *s, size_t n)
+{
+	memmove(s->in, s->in + n, s->in_len - n);
+	s->in_len -= n;
+	/* The consumed bytes may hold an RFC 1929 password. */
+	explicit_bzero(s->in + s->in_len, n);
+}
+
+/* Parse one message of the given kind from the input buffer, reading more
+ * until it is complete, malformed, or the deadline passes. */
+static int
+session_recv(struct session *s, enum msg_kind kind, void *out)
+{
+	struct rd r;
+	int rc;
+
+	for (;;) {
+		rd_init(&r, s->in, s->in_len);
+		switch (kind) {
+		case MSG_GREETING:
+			rc = socks5_greeting_parse(&r, out);
+			break;
+		case MSG_REQUEST5:
+			rc = socks5_request_parse(&r, out);
+			break;
+		case MSG_REQUEST4:
+			rc = socks4_request_parse(&r, out);
+			break;
+		case MSG_USERPASS:
+			rc = socks5_userpass_parse(&r, out);
+			break;
+		default:
+			return ERR_PROTO;
+		}
+		if (rc == 0) {
+			session_consume(s, r.off);
+			return 0;
+		}
+		if (rc != ERR_SHORT)
+			return rc;
+		rc = io_read_some(s->client->in_fd, s->in, sizeof(s->in),
+		    &s->in_len, &s->deadline);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+static int
+session_send(struct session *s, const struct wr *w)
+{
+	return io_write_all(s->client->out_fd, w->p, w->off, &s->deadline);
+}
+
+static const char *
+cmd_name(uint8_t cmd)
+{
+	switch (cmd) {
+	case CMD_CONNECT: return "connect";
+	case CMD_BIND: return "bind";
+	case CMD_UDP_ASSOCIATE: return "udp";
+	}
+	return NULL;
+}
+
+static enum conf_cmd
+cmd_bit(uint8_t cmd)
+{
+	switch (cmd) {
+	case CMD_BIND: return CONF_CMD_BIND;
+	case CMD_UDP_ASSOCIATE: return CONF_CMD_UDP;
+	default: return CONF_CMD_CONNECT;
+	}
+}
+
+static const char *
+method_name(uint8_t method)
+{
+	return method == METHOD_USERPASS ? "userpass" : "none";
+}
+
+static void
+rule_format(struct session *s, unsigned line)
+{
+	if (line == 0)
+		snprintf(s->rule, sizeof(s->rule), "default");
+	else
+		snprintf(s->rule, sizeof(s->rule), "%s:%u",
+		    conf_name(s->conf), line);
+}
+
+/*
+ * Write the request record, then send the reply it explains (SPEC: the
+ * record comes first).  rep5 is the SOCKS5 code; SOCKS4 gets 90 for
+ * success and 91 for every failure (its protocol has no finer codes).
+ */
+static int
+session_reply(struct session *s, bool permit, uint8_t rep5,
+    const struct sockaddr *bound)
+{
+	struct audit_rec rec = AUDIT_REC("request");
+	uint8_t buf[SOCKS5_REPLY_MAX];
+	struct wr w;
+	int rep, rc;
+
+	wr_init(&w, buf, sizeof(buf));
+	if (s->version == SOCKS_V5) {
+		rep = rep5;
+		rc = socks5_reply_put(&w, rep5, bound);
+	} else {
+		rep = rep5 == REP_SUCCEEDED ? REP4_GRANTED : REP4_REJECTED;
+		rc = socks4_reply_put(&w, (uint8_t)rep, bound);
+	}
+	if (rc != 0)
+		return rc;
+	s->denied = !permit;
+	rec.decision = permit ? "permit" : "deny";
+	rec.client = s->client_sa;
+	rec.version = s->version;
+	rec.method = method_name(s->method);
+	rec.user = s->user;
+	rec.cmd = cmd_name(s->req.cmd);
+	rec.dest = s->dest_str[0] != '\0' ? s->dest_str : NULL;
+	rec.rule = s->rule[0] != '\0' ? s->rule : NULL;
+	rec.reply = rep;
+	rec.reason = rep5 == REP_SUCCEEDED ? NULL : s->reason;
+	rec.pid = getpid();
+	if (audit_write(&rec) != 0 && permit) {
+		/* A permitted session that cannot be audited does not run. */
+		log_warn("audit write failed; refusing %s", s->dest_str);
+		return ERR_SYS;
+	}
+	return session_send(s, &w);
+}
+
+/* RFC 1929: the user name and password go to authd, which asks PAM; the
+ * decision is audited before the status reply is sent. */
+static int
+session_userpass(struct session *s)
+{
+	struct socks5_userpass up;
+	struct audit_rec rec = AUDIT_REC("auth");
+	uint8_t buf[2];
+	struct wr w;
+	bool ok = false;
+	int rc;
+
+	/* A malformed or missing message is owed no reply. */
+	if ((rc = session_recv(s, MSG_USERPASS, &up)) != 0)
+		return rc;
+	snprintf(s->user_buf, sizeof(s->user_buf), "%s", up.user);
+	rc = authd_userpass(s->opts->authd_door, s->client_sa, up.user, up.pass,
+	    &s->deadline, &ok);
+	explicit_bzero(up.pass, sizeof(up.pass));
+	if (rc != 0)
+		log_warnx("authd did not answer (%s): refusing %s", err_str(rc),
+		    s->user_buf);
+	rec.decision = ok ? "permit" : "deny";
+	rec.client = s->client_sa;
+	rec.version = SOCKS_V5;
+	rec.method = "userpass";
+	rec.user = s->user_buf;
+	rec.reason = ok ? NULL : rc == 0 ? "bad user name or password" :
+	    "authd unavailable";
+	rec.pid = getpid();
+	if (audit_write(&rec) != 0 && ok) {
+		log_warn("audit write failed; refusing %s", s->user_buf);
+		ok = false;
+	}
+	wr_init(&w, buf, sizeof(buf));
+	if ((rc = socks5_userpass_reply_put(&w, ok ? USERPASS_SUCCESS : 1)) != 0 ||
+	    (rc = session_send(s, &w)) != 0)
+		return rc;
+	if (!ok) {
+		s->reason = "authentication failed";
+		return ERR_DENIED;
+	}
+	s->user = s->user_buf;
+	return 0;
+}
+
+/* RFC 1928 method selection: the first method in the server's order for
+ * this client (the auth section) that the client offered.  0x02 needs
+ * authd; without it only 0x00 can be completed. */
+static int
+session_negotiate5(struct session *s)
+{
+	struct socks5_greeting greet;
+	uint8_t offered[4], buf[2];
+	size_t n_offered = 0;
+	unsigned line = 0;
+	struct wr w;
+	int rc;
+
+	if ((rc = session_recv(s, MSG_GREETING, &greet)) != 0)
+		return rc;
+	s->method = METHOD_NO_ACCEPTABLE;
+	if (rules_auth(s->conf, s->client_sa, offered, sizeof(offered),
+	    &n_offered, &line) == 0) {
+		/* The server's order of preference decides (grammar 2). */
+		for (size_t i = 0; i < n_offered &&
+		    s->method == METHOD_NO_ACCEPTABLE; i++) {
+			if (offered[i] != METHOD_NONE &&
+			    !(offered[i] == METHOD_USERPASS &&
+			    s->opts->authd_door >= 0))
+				continue;
+			if (memchr(greet.methods, offered[i],
+			    greet.n_methods) != NULL)
+				s->method = offered[i];
+		}
+	}
+	wr_init(&w, buf, sizeof(buf));
+	if ((rc = socks5_method_reply_put(&w, s->method)) != 0)
+		return rc;
+	if (s->method == METHOD_NO_ACCEPTABLE) {
+		struct audit_rec rec = AUDIT_REC("auth");
+
+		rule_format(s, line);
+		rec.decision = "deny";
+		rec.client = s->client_sa;
+		rec.version = SOCKS_V5;
+		rec.rule = s->rule;
+		rec.reason = "no acceptable method";
+		rec.pid = getpid();
+		(void)audit_write(&rec);
+		(void)session_send(s, &w);
+		s->reason = "no acceptable method";
+		return ERR_DENIED;
+	}
+	if ((rc = session_send(s, &w)) != 0)
+		return rc;
+	return s->method == METHOD_USERPASS ? session_userpass(s) : 0;
+}
+
+/* Resolve (when the route is direct), apply the access rules, connect. */
+static int
+session_connect(struct session *s)
+{
+	struct sockaddr_storage addrs[CONNECT_ADDRS_MAX], bound;
+	struct rules_request rq = { 0 };
+	struct rules_verdict verdict, first_verdict;
+	struct rules_route route;
+	socklen_t bound_len = sizeof(bound);
+	size_t n_addrs = 0;
+	int rep = REP_GENERAL_FAILURE, rc;
+
+	rq.client = s->client_sa;
+	rq.method = s->method == METHOD_USERPASS ? CONF_AUTH_USERPASS :
+	    CONF_AUTH_NONE;
+	rq.cmd = cmd_bit(s->req.cmd);
+	rq.dest.name = s->req.dst.atyp == ATYP_DOMAIN ? s->req.dst.name : NULL;
+	rq.dest.port = s->req.dst.port;
+	rq.user = s->user;
+
+	rules_route(s->conf, &rq.dest, &route);
+	if (route.kind != ROUTE_DIRECT) {
+		rule_format(s, route.line);
+		s->reason = "chaining through an upstream is not supported yet";
+		log_warnx("%s: %s", s->dest_str, s->reason);
+		return session_reply(s, true, REP_GENERAL_FAILURE, NULL);
+	}
+
+	rc = connect_resolve(s->opts->resolver_door, &s->req.dst, addrs,
+	    CONNECT_ADDRS_MAX, &n_addrs, &s->deadline);
+	if (rc != 0) {
+		/* An unresolvable name may still be denied by a name rule:
+		 * decide on what is known before reporting the lookup. */
+		rules_access(s->conf, &rq, &verdict);
+		rule_format(s, verdict.line);
+		s->reason = verdict.permit ? "name not found" : "denied by rule";
+		return session_reply(s, verdict.permit,
+		    verdict.permit ? (uint8_t)rc : REP_NOT_ALLOWED, NULL);
+	}
+	/* Grammar 5.2: the decision uses the first resolved address.  Later
+	 * addresses are only tried if the rules permit them too. */
+	rq.dest.addr = (struct sockaddr *)&addrs[0];
+	rules_access(s->conf, &rq, &first_verdict);
+	rule_format(s, first_verdict.line);
+	if (!first_verdict.permit) {
+		s->reason = "denied by rule";
+		return session_reply(s, false, REP_NOT_ALLOWED, NULL);
+	}
+	for (size_t i = 0; i < n_addrs; i++) {
+		struct timespec conn_deadline;
+
+		if (i > 0) {
+			rq.dest.addr = (struct sockaddr *)&addrs[i];
+			rules_access(s->conf, &rq, &verdict);
+			if (!verdict.permit)
+				continue;
+		}
+		io_deadline(&conn_deadline, conf_vars(s->conf)->neg_timeout_s);
+		rep = connect_open(s->conf, (struct sockaddr *)&addrs[i],
+		    &conn_deadline, &s->dest_fd);
+		if (rep == 0)
+			break;
+	}
+	if (rep != 0) {
+		s->reason = "connect failed";
+		return session_reply(s, true, (uint8_t)rep, NULL);
+	}
+	if (getsockname(s->dest_fd, (struct sockaddr *)&bound, &bound_len) == -1)
+		memset(&bound, 0, sizeof(bound));
+	return session_reply(s, true, REP_SUCCEEDED, (struct sockaddr *)&bound);
+}
+
+/* Read the request (after the greeting for SOCKS5) and check what this
+ * server can do with it before the rules are asked. */
+static int
+session_request(struct session *s)
+{
+	int rc;
+
+	if (s->version == SOCKS_V5) {
+		rc = session_recv(s, MSG_REQUEST5, &s->req);
+		if (rc == ERR_UNSUPPORTED) {
+			s->req.cmd = 0;
+			s->reason = "address type not supported";
+			(void)session_reply(s, false, REP_ATYP_UNSUPPORTED, NULL);
+			return ERR_PROTO;
+		}
+	} else {
+		rc = session_recv(s, MSG_REQUEST4, &s->req);
+	}
+	if (rc != 0)
+		return rc;
+	socks_addr_format(&s->req.dst, s->dest_str, sizeof(s->dest_str));
+	if (s->version == SOCKS_V4 && !conf_vars(s->conf)->v4support) {
+		s->reason = "SOCKS4 is disabled (SOCKS5_V4SUPPORT)";
+		snprintf(s->rule, sizeof(s->rule), "SOCKS5_V4SUPPORT");
+		(void)session_reply(s, false, REP_NOT_ALLOWED, NULL);
+		return ERR_DENIED;
+	}
+	if (s->req.cmd != CMD_CONNECT) {
+		s->reason = "command not supported";
+		(void)session_reply(s, false, REP_CMD_UNSUPPORTED, NULL);
+		return ERR_UNSUPPORTED;
+	}
+	return 0;
+}
+
+static int
+session_run(struct session *s)
+{
+	struct relay_params rp;
+	struct rd r;
+	int rc;
+
+	do {
+		rc = io_read_some(s->client->in_fd, s->in, sizeof(s->in),
+		    &s->in_len, &s->deadline);
+		if (rc != 0)
+			goto out;
+		rd_init(&r, s->in, s->in_len);
+		rc = socks_peek_version(&r);
+	} while (rc == ERR_SHORT);
+	if (rc < 0)
+		goto out;
+	s->version = rc;
+	s->method = METHOD_NONE;
+	if (s->version == SOCKS_V5 && (rc = session_negotiate5(s)) != 0)
+		goto out;
+	if ((rc = session_request(s)) != 0)
+		goto out;
+	if ((rc = session_connect(s)) != 0)
+		goto out;
+	if (s->dest_fd == -1) {
+		/* Answered with a failure reply: denied, or the destination
+		 * could not be reached (a normal end for the worker). */
+		rc = s->denied ? ERR_DENIED : 0;
+		goto out;
+	}
+
+	rp = (struct relay_params){
+		.client_in = s->client->in_fd,
+		.client_out = s->client->out_fd,
+		.dest_fd = s->dest_fd,
+		.idle_timeout_s = conf_vars(s->conf)->idle_timeout_min * 60,
+		.force_copy = s->opts->relay_copy,
+		.early = s->in,
+		.early_len = s->in_len,
+	};
+	rc = relay_run(&rp, s->pipes, &s->stats);
+	if (rc == ERR_TIMEOUT)
+		s->reason = "idle timeout";
+	else if (rc == ERR_EOF)
+		s->reason = "connection reset";
+	else if (rc != 0)
+		s->reason = "relay failed";
+	/* An idle timeout or a reset ends a session normally. */
+	if (rc == ERR_TIMEOUT || rc == ERR_EOF)
+		rc = 0;
+out:
+	relay_pipes_close(s->pipes);
+	return rc;
+}
+
+int
+worker_serve(const struct conf *conf, const struct worker_client *client,
+    const struct worker_opts *opts, struct relay_pipes *pipes)
+{
+	struct session s;
+	struct audit_rec rec = AUDIT_REC("close");
+	struct timespec now;
+	int rc, status;
+
+	memset(&s, 0, sizeof(s));
+	s.conf = conf;
+	s.client = client;
+	s.opts = opts;
+	s.client_sa = client->have_addr ? (const struct sockaddr *)&client->addr
+	    : NULL;
+	s.dest_fd = -1;
+	s.pipes = pipes;
+	clock_gettime(CLOCK_MONOTONIC, &s.started);
+	io_deadline(&s.deadline, conf_vars(conf)->neg_timeout_s);
+
+	rc = session_run(&s);
+	switch (rc) {
+	case 0:
+		status = WORKER_EXIT_OK;
+		break;
+	case ERR_DENIED:
+		status = WORKER_EXIT_DENIED;
+		break;
+	case ERR_SYS:
+	case ERR_NOMEM:
+		status = WORKER_EXIT_INTERNAL;
+		break;
+	default:
+		status = WORKER_EXIT_CLIENT;
+		if (s.reason == NULL)
+			s.reason = rc == ERR_TIMEOUT ? "negotiation timeout" :
+			    rc == ERR_EOF ? "client closed during negotiation" :
+			    rc == ERR_UNSUPPORTED ? "command not supported" :
+			    "protocol error";
+		break;
+	}
+	if (s.dest_fd != -1)
+		close(s.dest_fd);
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rec.client = s.client_sa;
+	if (s.version != 0)
+		rec.version = s.version;
+	rec.user = s.user;
+	rec.cmd = cmd_name(s.req.cmd);
+	rec.dest = s.dest_str[0] != '\0' ? s.dest_str : NULL;
+	rec.bytes_out = (int64_t)s.stats.bytes_out;
+	rec.bytes_in = (int64_t)s.stats.bytes_in;
+	rec.duration_ms = (int64_t)(now.tv_sec - s.started.tv_sec) * 1000 +
+	    (now.tv_nsec - s.started.tv_nsec) / 1000000;
+	rec.reason = s.reason;
+	rec.pid = getpid();
+	(void)audit_write(&rec);
+	return status;
+}
