@@ -102,39 +102,58 @@ pam_check(const char *service, const char *rhost, const struct pam_creds *creds)
 	return rc == PAM_SUCCESS;
 }
 
-void
-authd_serve_channel(int chan, const struct conf *conf)
+int
+authd_request_parse(const uint8_t *buf, size_t len,
+    struct sockaddr_storage *client, struct socks5_userpass *up)
 {
-	uint8_t req[IPC_ADDR_LEN + 2 + 2 + 255 + 255], answer = 1;
-	char user[SOCKS_NAME_MAX + 1], pass[SOCKS_NAME_MAX + 1];
-	char rhost[NET_ADDRSTR_MAX];
-	struct sockaddr_storage client;
-	struct timespec deadline;
 	const uint8_t *b;
 	uint8_t ulen, plen;
 	uint16_t port;
 	struct rd r;
+
+	rd_init(&r, buf, len);
+	if (ipc_addr_get(&r, client) != 0 || rd_u16be(&r, &port) != 0 ||
+	    rd_u8(&r, &ulen) != 0 || ulen == 0 || rd_bytes(&r, ulen, &b) != 0 ||
+	    memchr(b, '\0', ulen) != NULL)
+		return ERR_PROTO;
+	memcpy(up->user, b, ulen);
+	up->user[ulen] = '\0';
+	if (rd_u8(&r, &plen) != 0 || rd_bytes(&r, plen, &b) != 0 ||
+	    memchr(b, '\0', plen) != NULL || rd_end(&r) != 0) {
+		explicit_bzero(up, sizeof(*up));
+		return ERR_PROTO;
+	}
+	memcpy(up->pass, b, plen);
+	up->pass[plen] = '\0';
+	if (client->ss_family == AF_INET)
+		((struct sockaddr_in *)client)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)client)->sin6_port = htons(port);
+	return 0;
+}
+
+void
+authd_serve_channel(int chan, const struct conf *conf)
+{
+	uint8_t req[IPC_ADDR_LEN + 2 + 2 + 255 + 255], answer = 1;
+	struct sockaddr_storage client;
+	struct socks5_userpass up;
+	struct timespec deadline;
+	char rhost[NET_ADDRSTR_MAX];
 	size_t len;
+	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += AUTHD_REQUEST_TIMEOUT_S;
 	if (ipc_recv(chan, IPC_AUTH_USERPASS, FROM_WORKER, req, sizeof(req),
 	    &len, NULL, &deadline) != 0)
 		_exit(1);
-	rd_init(&r, req, len);
-	if (ipc_addr_get(&r, &client) != 0 || rd_u16be(&r, &port) != 0 ||
-	    rd_u8(&r, &ulen) != 0 || ulen == 0 || rd_bytes(&r, ulen, &b) != 0 ||
-	    memchr(b, '\0', ulen) != NULL)
-		goto malformed;
-	memcpy(user, b, ulen);
-	user[ulen] = '\0';
-	if (rd_u8(&r, &plen) != 0 || rd_bytes(&r, plen, &b) != 0 ||
-	    memchr(b, '\0', plen) != NULL || rd_end(&r) != 0)
-		goto malformed;
-	memcpy(pass, b, plen);
-	pass[plen] = '\0';
+	rc = authd_request_parse(req, len, &client, &up);
 	explicit_bzero(req, sizeof(req));
-
+	if (rc != 0) {
+		log_warnx("malformed auth request; channel closed");
+		_exit(1);
+	}
 	/* PAM_RHOST is the address only, as sshd sets it. */
 	if (client.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&client)->sin_addr,
@@ -143,18 +162,14 @@ authd_serve_channel(int chan, const struct conf *conf)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&client)->sin6_addr,
 		    rhost, sizeof(rhost));
 	{
-		struct pam_creds creds = { user, pass };
+		struct pam_creds creds = { up.user, up.pass };
 
 		answer = pam_check(conf_vars(conf)->pam_service, rhost,
 		    &creds) ? 0 : 1;
 	}
-	explicit_bzero(pass, sizeof(pass));
+	explicit_bzero(&up, sizeof(up));
 	(void)ipc_send(chan, IPC_AUTH_ANSWER, &answer, 1, -1);
 	_exit(0);
-malformed:
-	explicit_bzero(req, sizeof(req));
-	log_warnx("malformed auth request; channel closed");
-	_exit(1);
 }
 
 int

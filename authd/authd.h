@@ -81,6 +81,12 @@ int ipc_addr_get(struct rd *r, struct sockaddr_storage *ss);
 int resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
     struct sockaddr_storage *addrs, size_t max, size_t *n, uint8_t *status);
 
+/* Decode an IPC_AUTH_USERPASS payload (authd side); ERR_PROTO when
+ * malformed.  The password is wiped from up on failure. */
+struct socks5_userpass;
+int authd_request_parse(const uint8_t *buf, size_t len,
+    struct sockaddr_storage *client, struct socks5_userpass *up);
+
 /* Helper side entry points (each runs its door loop and never returns). */
 void authd_serve_channel(int chan, const struct conf *conf)
     __attribute__((noreturn));

@@ -1,0 +1,222 @@
+/*
+ * IPC framing (common/ipc.c) and the payload codecs of authd and the
+ * resolver: every message within its bounds, truncated and oversized
+ * frames, wrong types and senders, passed descriptors, answers that do not
+ * match their request.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authd/authd.h"
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/rd.h"
+#include "common/socks.h"
+#include "common/wr.h"
+#include "unit.h"
+
+static int pair[2];
+
+static void
+fresh_pair(void)
+{
+	if (pair[0] > 0) {
+		close(pair[0]);
+		close(pair[1]);
+	}
+	socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair);
+}
+
+/* Send raw frame bytes, bypassing ipc_send's own checks. */
+static void
+send_raw(const void *buf, size_t len)
+{
+	(void)send(pair[0], buf, len, 0);
+}
+
+static int
+recv_as(enum ipc_type type, enum ipc_from from, uint8_t *buf, size_t cap,
+    size_t *len)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 2;
+	return ipc_recv(pair[1], type, from, buf, cap, len, NULL, &deadline);
+}
+
+static void
+test_framing(void)
+{
+	uint8_t buf[IPC_FRAME_MAX], big[IPC_FRAME_MAX + 64];
+	uint8_t ok_frame[] = { 0, IPC_AUTH_ANSWER, 0, 1, 0 };
+	uint8_t lying_len[] = { 0, IPC_AUTH_ANSWER, 0, 2, 0 };
+	uint8_t unknown[] = { 0, 99, 0, 1, 0 };
+	uint8_t short_hdr[] = { 0, IPC_AUTH_ANSWER, 0 };
+	uint8_t v = IPC_VERSION;
+	struct timespec deadline;
+	size_t len;
+	int got_fd, null_fd;
+
+	fresh_pair();
+	CHECK(ipc_send(pair[0], IPC_AUTH_ANSWER, "\0", 1, -1) == 0 &&
+	    recv_as(IPC_AUTH_ANSWER, FROM_HELPER, buf, sizeof(buf), &len) == 0 &&
+	    len == 1 && buf[0] == 0, "round trip of a 1-byte answer");
+	send_raw(ok_frame, sizeof(ok_frame));
+	CHECK(recv_as(IPC_RESOLVE_ANSWER, FROM_HELPER, buf, sizeof(buf), &len) ==
+	    ERR_PROTO, "an answer of another type than expected is refused");
+	send_raw(ok_frame, sizeof(ok_frame));
+	CHECK(recv_as(IPC_AUTH_ANSWER, FROM_WORKER, buf, sizeof(buf), &len) ==
+	    ERR_PROTO, "a helper's message claimed by a worker is refused");
+	send_raw(lying_len, sizeof(lying_len));
+	CHECK(recv_as(IPC_AUTH_ANSWER, FROM_HELPER, buf, sizeof(buf), &len) ==
+	    ERR_PROTO, "header length larger than the frame is refused");
+	send_raw(unknown, sizeof(unknown));
+	CHECK(recv_as(IPC_AUTH_ANSWER, FROM_HELPER, buf, sizeof(buf), &len) ==
+	    ERR_PROTO, "unknown type is refused");
+	send_raw(short_hdr, sizeof(short_hdr));
+	CHECK(recv_as(IPC_AUTH_ANSWER, FROM_HELPER, buf, sizeof(buf), &len) ==
+	    ERR_PROTO, "3-byte frame (short header) is refused");
+	memset(big, 0, sizeof(big));
+	big[1] = IPC_RESOLVE;
+	big[2] = (IPC_FRAME_MAX + 60) >> 8;
+	big[3] = (IPC_FRAME_MAX + 60) & 0xff;
+	send_raw(big, sizeof(big));
+	CHECK(recv_as(IPC_RESOLVE, FROM_WORKER, buf, sizeof(buf), &len) ==
+	    ERR_PROTO, "frame longer than IPC_FRAME_MAX is refused whole");
+	CHECK(ipc_send(pair[0], IPC_AUTH_ANSWER, "\0\0", 2, -1) == ERR_PROTO,
+	    "ipc_send refuses a payload above the type's bound");
+	CHECK(ipc_send(pair[0], IPC_RESOLVE, "\0", 1, -1) == ERR_PROTO,
+	    "ipc_send refuses a payload below the type's bound");
+	CHECK(ipc_send(pair[0], (enum ipc_type)77, "\0", 1, -1) == ERR_PROTO,
+	    "ipc_send refuses an unknown type");
+
+	/* A descriptor travels with IPC_OPEN; one sent where none is
+	 * expected is closed, never leaked. */
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(ipc_send(pair[0], IPC_OPEN, &v, 1, null_fd) == 0, "send with fd");
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 2;
+	CHECK(ipc_recv(pair[1], IPC_OPEN, FROM_WORKER, buf, sizeof(buf), &len,
+	    &got_fd, &deadline) == 0 && got_fd >= 0 && got_fd != null_fd &&
+	    fcntl(got_fd, F_GETFD) == FD_CLOEXEC, "fd received, close-on-exec");
+	close(got_fd);
+	close(null_fd);
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	CHECK(ipc_recv(pair[1], IPC_OPEN, FROM_WORKER, buf, sizeof(buf), &len,
+	    NULL, &deadline) == ERR_TIMEOUT, "nothing sent: timeout, no hang");
+	close(pair[0]);
+	pair[0] = -1;
+	CHECK(ipc_recv(pair[1], IPC_OPEN, FROM_WORKER, buf, sizeof(buf), &len,
+	    NULL, NULL) == ERR_EOF, "peer closed: ERR_EOF");
+	close(pair[1]);
+	pair[0] = pair[1] = 0;
+}
+
+static size_t
+userpass_payload(uint8_t *buf, size_t cap, const char *user, const char *pass)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(4242) };
+	struct wr w;
+
+	inet_pton(AF_INET, "10.1.2.3", &sin.sin_addr);
+	wr_init(&w, buf, cap);
+	ipc_addr_put(&w, (struct sockaddr *)&sin);
+	wr_u16be(&w, 4242);
+	wr_u8(&w, (uint8_t)strlen(user));
+	wr_bytes(&w, user, strlen(user));
+	wr_u8(&w, (uint8_t)strlen(pass));
+	wr_bytes(&w, pass, strlen(pass));
+	return w.off;
+}
+
+static void
+test_authd_payload(void)
+{
+	uint8_t buf[600];
+	struct sockaddr_storage client;
+	struct socks5_userpass up;
+	size_t len, bad = 0;
+
+	len = userpass_payload(buf, sizeof(buf), "alice", "s3cret");
+	CHECK(authd_request_parse(buf, len, &client, &up) == 0 &&
+	    strcmp(up.user, "alice") == 0 && strcmp(up.pass, "s3cret") == 0 &&
+	    client.ss_family == AF_INET &&
+	    ntohs(((struct sockaddr_in *)&client)->sin_port) == 4242,
+	    "userpass payload decoded");
+	for (size_t n = 0; n < len; n++)
+		if (authd_request_parse(buf, n, &client, &up) != ERR_PROTO)
+			bad++;
+	CHECK(bad == 0, "every truncated userpass payload is refused");
+	buf[len] = 'x';
+	CHECK(authd_request_parse(buf, len + 1, &client, &up) == ERR_PROTO,
+	    "trailing byte after the password is refused");
+	len = userpass_payload(buf, sizeof(buf), "alice", "");
+	CHECK(authd_request_parse(buf, len, &client, &up) == 0 &&
+	    up.pass[0] == '\0', "empty password decoded (PAM decides)");
+	buf[0] = 5;
+	CHECK(authd_request_parse(buf, len, &client, &up) == ERR_PROTO,
+	    "address family byte 5 is refused");
+	len = userpass_payload(buf, sizeof(buf), "alXce", "pw");
+	buf[IPC_ADDR_LEN + 2 + 1 + 2] = '\0';
+	CHECK(authd_request_parse(buf, len, &client, &up) == ERR_PROTO,
+	    "NUL inside the user name is refused");
+}
+
+static void
+test_resolve_answer(void)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_storage addrs[IPC_ADDRS_MAX];
+	uint8_t buf[256], status;
+	struct wr w;
+	size_t n;
+
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	inet_pton(AF_INET6, "::1", &sin6.sin6_addr);
+	wr_init(&w, buf, sizeof(buf));
+	wr_u8(&w, 0);
+	wr_u8(&w, 2);
+	ipc_addr_put(&w, (struct sockaddr *)&sin6);
+	ipc_addr_put(&w, (struct sockaddr *)&sin);
+	CHECK(resolve_answer_parse(buf, w.off, 8080, addrs, IPC_ADDRS_MAX, &n,
+	    &status) == 0 && n == 2 && status == 0 &&
+	    addrs[0].ss_family == AF_INET6 && addrs[1].ss_family == AF_INET &&
+	    ntohs(((struct sockaddr_in *)&addrs[1])->sin_port) == 8080,
+	    "two addresses, order kept, port applied");
+	CHECK(resolve_answer_parse(buf, w.off - 1, 80, addrs, IPC_ADDRS_MAX, &n,
+	    &status) == ERR_PROTO, "truncated address refused");
+	buf[1] = 3;
+	CHECK(resolve_answer_parse(buf, w.off, 80, addrs, IPC_ADDRS_MAX, &n,
+	    &status) == ERR_PROTO, "count larger than the addresses refused");
+	buf[1] = IPC_ADDRS_MAX + 1;
+	CHECK(resolve_answer_parse(buf, w.off, 80, addrs, IPC_ADDRS_MAX, &n,
+	    &status) == ERR_PROTO, "count above IPC_ADDRS_MAX refused");
+	CHECK(resolve_answer_parse((const uint8_t *)"\x04\x00", 2, 80, addrs,
+	    IPC_ADDRS_MAX, &n, &status) == 0 && status == 4 && n == 0,
+	    "failure status with no address");
+	CHECK(resolve_answer_parse((const uint8_t *)"\x04\x01", 2, 80, addrs,
+	    IPC_ADDRS_MAX, &n, &status) == ERR_PROTO,
+	    "failure status with addresses is inconsistent");
+	CHECK(resolve_answer_parse((const uint8_t *)"\x00\x00", 2, 80, addrs,
+	    IPC_ADDRS_MAX, &n, &status) == ERR_PROTO,
+	    "success with no address is inconsistent");
+}
+
+int
+main(void)
+{
+	test_framing();
+	test_authd_payload();
+	test_resolve_answer();
+	return unit_done();
+}
