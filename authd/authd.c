@@ -81,9 +81,9 @@ pam_converse(int n, const struct pam_message **msgs, struct pam_response **out,
 }
 
 static bool
-pam_check(const char *service, const char *rhost, const struct pam_creds *creds)
+pam_check(const char *service, const char *rhost, struct pam_creds *creds)
 {
-	struct pam_conv conv = { pam_converse, (void *)(uintptr_t)creds };
+	struct pam_conv conv = { pam_converse, creds };
 	pam_handle_t *pamh = NULL;
 	int rc;
 

@@ -79,11 +79,10 @@ resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
 {
 	uint8_t count;
 	struct rd r;
-	int rc;
 
 	*n = 0;
 	rd_init(&r, buf, len);
-	if ((rc = rd_u8(&r, status)) != 0 || (rc = rd_u8(&r, &count)) != 0)
+	if (rd_u8(&r, status) != 0 || rd_u8(&r, &count) != 0)
 		return ERR_PROTO;
 	if (count > IPC_ADDRS_MAX || (*status == 0) != (count > 0))
 		return ERR_PROTO;

@@ -36,15 +36,28 @@ proctitle_init(int argc, char **argv)
 	if ((new_env = calloc(n + 1, sizeof(*new_env))) == NULL)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if ((new_env[i] = strdup(environ[i])) == NULL)
+		if ((new_env[i] = strdup(environ[i])) == NULL) {
+			while (i > 0)
+				free(new_env[--i]);
+			free(new_env);
 			return;
+		}
 	}
 	environ = new_env;
-	/* Later code reads options from argv before the first title is set;
-	 * argv[1..] keep pointing into the area until then, so only titles
-	 * set after option parsing are safe (main does that). */
 	title_area = argv[0];
 	title_size = (size_t)(end - argv[0]);
+	/* The arguments move too, so that option values kept from argv stay
+	 * valid once a title is written over the area.  On failure the title
+	 * simply stays as it was. */
+	for (int i = 0; i < argc; i++) {
+		char *copy = strdup(argv[i]);
+
+		if (copy == NULL) {
+			title_area = NULL;
+			return;
+		}
+		argv[i] = copy;
+	}
 }
 
 void

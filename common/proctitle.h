@@ -5,8 +5,8 @@
 #ifndef SOCKS5D_PROCTITLE_H
 #define SOCKS5D_PROCTITLE_H
 
-/* Call once from main() before anything reads the environment through
- * pointers into it: moves environ out of the way of the argv area. */
+/* Call once, first thing in main(): moves argv[] and environ out of the
+ * argv area, which later titles overwrite; argv[i] then point to copies. */
 void proctitle_init(int argc, char **argv);
 
 /* Set the title (printf-style); also sets the 15-byte comm name. */

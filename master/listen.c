@@ -56,9 +56,9 @@ listen_bind(const char *spec, int *fd_out)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char shown[NET_ADDRSTR_MAX];
-	int fd, one = 1, rc;
+	int fd, one = 1;
 
-	if ((rc = net_parse_listen(spec, &ss, &len)) != 0) {
+	if (net_parse_listen(spec, &ss, &len) != 0) {
 		log_warnx("invalid listen address '%s' (expected ADDR:PORT, "
 		    "[IPV6]:PORT or PORT)", spec);
 		return EXIT_USAGE;

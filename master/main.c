@@ -85,14 +85,13 @@ main(int argc, char **argv)
 
 	proctitle_init(argc, argv);
 	log_init("socks5d", false);
-	/* Option values are copied: the process title is written over the
-	 * argv area later. */
-	opts.conf_path = strdup("/etc/socks5.conf");
+	/* proctitle_init moved argv out of the title area: option values
+	 * can point into it. */
+	opts.conf_path = "/etc/socks5.conf";
 	while ((ch = getopt(argc, argv, "f:l:a:u:itVh")) != -1) {
 		switch (ch) {
 		case 'f':
-			free(opts.conf_path);
-			opts.conf_path = strdup(optarg);
+			opts.conf_path = optarg;
 			break;
 		case 'l':
 			if (opts.n_listen == LISTEN_MAX) {
@@ -100,13 +99,13 @@ main(int argc, char **argv)
 				    LISTEN_MAX);
 				return EXIT_USAGE;
 			}
-			opts.listen[opts.n_listen++] = strdup(optarg);
+			opts.listen[opts.n_listen++] = optarg;
 			break;
 		case 'a':
-			opts.audit_path = strdup(optarg);
+			opts.audit_path = optarg;
 			break;
 		case 'u':
-			opts.user = strdup(optarg);
+			opts.user = optarg;
 			break;
 		case 'i':
 			opts.inetd = true;
@@ -131,8 +130,6 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (opts.conf_path == NULL)
-		fatalx("out of memory");
 	relay_env = getenv("SOCKS5D_RELAY_COPY");
 	opts.relay_copy = relay_env != NULL && strcmp(relay_env, "1") == 0;
 

@@ -23,11 +23,11 @@ enum master_exit {
 enum { LISTEN_MAX = 16 };
 
 struct master_opts {
-	char *conf_path;
-	char *listen[LISTEN_MAX];      /* -l values, in order */
+	const char *conf_path;
+	const char *listen[LISTEN_MAX]; /* -l values, in order */
 	size_t n_listen;
-	char *audit_path;              /* -a, or NULL */
-	char *user;                    /* -u, or NULL */
+	const char *audit_path;        /* -a, or NULL */
+	const char *user;              /* -u, or NULL */
 	bool inetd;                    /* -i */
 	bool relay_copy;               /* SOCKS5D_RELAY_COPY=1 in the environment */
 };

@@ -13,6 +13,7 @@
  */
 #include <sys/socket.h>
 
+#include <string.h>
 #include <syslog.h>
 #include <tcpd.h>
 #include <unistd.h>
@@ -34,10 +35,15 @@ wrap_check(const struct conf *conf, int client_fd,
 	struct request_info req;
 	bool allowed;
 
-	/* libwrap's globals name the tables; set per call, since a reload
-	 * may have changed them. */
-	hosts_allow_table = (char *)(uintptr_t)vars->hosts_allow;
-	hosts_deny_table = (char *)(uintptr_t)vars->hosts_deny;
+	/* libwrap's globals name the tables (as writable strings); set per
+	 * call, since a reload may have changed them. */
+	static char allow_path[sizeof(vars->hosts_allow)];
+	static char deny_path[sizeof(vars->hosts_deny)];
+
+	memcpy(allow_path, vars->hosts_allow, sizeof(allow_path));
+	memcpy(deny_path, vars->hosts_deny, sizeof(deny_path));
+	hosts_allow_table = allow_path;
+	hosts_deny_table = deny_path;
 	request_init(&req, RQ_DAEMON, "socks5d", RQ_FILE, client_fd, 0);
 	fromhost(&req);
 	allowed = hosts_access(&req) != 0;

@@ -181,7 +181,7 @@ poll_want(struct pollfd *pfds, nfds_t *n, int fd, short events)
 {
 	for (nfds_t i = 0; i < *n; i++) {
 		if (pfds[i].fd == fd) {
-			pfds[i].events |= events;
+			pfds[i].events = (short)(pfds[i].events | events);
 			return;
 		}
 	}
