@@ -84,6 +84,12 @@ static const struct sc_rule sc_allow[] = {
 	{ SCMP_SYS(exit_group), "end" },
 };
 
+/* Syscalls answered with EPERM instead of a kill. */
+static const struct sc_rule sc_errno[] = {
+	{ SCMP_SYS(fstat), "stdio probing a descriptor" },
+	{ SCMP_SYS(newfstatat), "stdio probing a descriptor" },
+};
+
 /* fcntl commands a worker uses: non-blocking mode and close-on-exec. */
 static const int fcntl_cmds[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD };
 
@@ -103,6 +109,11 @@ filter_build(struct sock_fprog *prog)
 	if ((ctx = seccomp_init(deny)) == NULL)
 		return ERR_NOMEM;
 	for (size_t i = 0; i < sizeof(sc_allow) / sizeof(sc_allow[0]); i++) {
+		/* A negative number is libseccomp's name for a syscall this
+		 * architecture does not have (poll on aarch64): nothing to
+		 * allow. */
+		if (sc_allow[i].nr < 0)
+			continue;
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc_allow[i].nr, 0) != 0) {
 			log_warnx("seccomp: cannot allow syscall %d (%s)",
 			    sc_allow[i].nr, sc_allow[i].why);
@@ -129,11 +140,12 @@ filter_build(struct sock_fprog *prog)
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
 		goto out;
-	/* Harmless libc probes get an error instead of a kill. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fstat), 0) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(newfstatat),
-	    0) != 0)
-		goto out;
+	/* Harmless libc probes (stdio sizing a buffer) get an error instead
+	 * of a kill. */
+	for (size_t i = 0; i < sizeof(sc_errno) / sizeof(sc_errno[0]); i++)
+		if (sc_errno[i].nr >= 0 && seccomp_rule_add(ctx,
+		    SCMP_ACT_ERRNO(EPERM), sc_errno[i].nr, 0) != 0)
+			goto out;
 
 	/* Export the BPF once; workers load the bytes with one prctl. */
 	if ((memfd = memfd_create("socks5d-seccomp", MFD_CLOEXEC)) == -1 ||
