@@ -106,21 +106,51 @@ jb_int(struct jbuf *jb, const char *key, int64_t val)
 	jb_raw(jb, num, (size_t)n);
 }
 
+/*
+ * UTC calendar date of a day count since 1970-01-01 (Howard Hinnant's
+ * days_from_civil inverse).  Not gmtime_r: glibc initialises its time zone
+ * state on the first call, reading /etc/localtime, which a chrooted worker
+ * under seccomp cannot open (it would be killed).
+ */
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;                    /* shift the epoch to 0000-03-01 */
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;         /* day of the 400-year era */
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;       /* month from March, 0..11 */
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 int
 audit_format(char *buf, size_t size, const struct audit_rec *rec,
     const struct timespec *now)
 {
 	struct jbuf jb = { .p = buf, .size = size, .first = true };
 	char ts[96], client[NET_ADDRSTR_MAX];
-	struct tm tm;
+	int64_t days, secs, year;
+	unsigned month, mday;
 
 	if (size == 0)
 		return ERR_NOSPACE;
 	buf[0] = '\0';
-	gmtime_r(&now->tv_sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, now->tv_nsec / 1000000);
+	days = (int64_t)now->tv_sec / 86400;
+	secs = (int64_t)now->tv_sec % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &year, &month, &mday);
+	snprintf(ts, sizeof(ts), "%04lld-%02u-%02uT%02u:%02u:%02u.%03ldZ",
+	    (long long)year, month, mday, (unsigned)(secs / 3600),
+	    (unsigned)(secs / 60 % 60), (unsigned)(secs % 60),
+	    now->tv_nsec / 1000000);
 
 	jb_raw(&jb, "{", 1);
 	jb_str(&jb, "ts", ts);

@@ -57,5 +57,31 @@ main(void)
 
 	CHECK(audit_format(small, sizeof(small), &rec, &ts) == ERR_NOSPACE,
 	    "a record that does not fit is refused, never cut");
+
+	/* The time stamp is computed without gmtime_r (see audit.c); it must
+	 * agree with it on every day from 1970 to 2400 and around leap days. */
+	{
+		int bad = 0;
+
+		rec = AUDIT_REC("close");
+		for (time_t t = 0; t < (time_t)136000 * 86400;
+		    t += 86400 * 7 + 3671) {
+			struct timespec at = { .tv_sec = t, .tv_nsec = 0 };
+			char want[64];
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			strftime(want, sizeof(want), "{\"ts\":\"%Y-%m-%dT%H:%M:%S.000Z\"", &tm);
+			if (audit_format(line, sizeof(line), &rec, &at) < 0 ||
+			    strncmp(line, want, strlen(want)) != 0)
+				bad++;
+		}
+		CHECK(bad == 0, "time stamps agree with gmtime_r for 1970-2342 "
+		    "(%d differ)", bad);
+		ts.tv_sec = 951782400;   /* 2000-02-29 */
+		audit_format(line, sizeof(line), &rec, &ts);
+		CHECK(strncmp(line, "{\"ts\":\"2000-02-29T00:00:00.123Z\"", 32) == 0,
+		    "leap day 2000-02-29: %.40s", line);
+	}
 	return unit_done();
 }
