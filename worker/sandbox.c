@@ -90,8 +90,10 @@ static const struct sc_rule sc_errno[] = {
 	{ SCMP_SYS(newfstatat), "stdio probing a descriptor" },
 };
 
-/* fcntl commands a worker uses: non-blocking mode and close-on-exec. */
-static const int fcntl_cmds[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD };
+/* fcntl commands a worker uses: non-blocking mode, close-on-exec, and
+ * growing a relay pipe (relay.c). */
+static const int fcntl_cmds[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD,
+    F_SETPIPE_SZ };
 
 static int
 filter_build(struct sock_fprog *prog)
