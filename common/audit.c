@@ -168,6 +168,7 @@ audit_format(char *buf, size_t size, const struct audit_rec *rec,
 	jb_str(&jb, "dest", rec->dest);
 	jb_str(&jb, "via", rec->via);
 	jb_str(&jb, "route", rec->route);
+	jb_str(&jb, "route_rule", rec->route_rule);
 	jb_str(&jb, "rule", rec->rule);
 	jb_int(&jb, "reply", rec->reply);
 	jb_int(&jb, "bytes_out", rec->bytes_out);

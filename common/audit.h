@@ -29,7 +29,8 @@ struct audit_rec {
 	const char *cmd;        /* connect bind udp */
 	const char *dest;       /* as the client asked */
 	const char *via;        /* upstream SOCKS server */
-	const char *route;      /* direct socks4 socks5, when a proxy line decided */
+	const char *route;      /* direct, socks4 or socks5: how dest is reached */
+	const char *route_rule; /* the proxy line that chose it, if one did */
 	const char *rule;       /* "socks5.conf:12" or "default" */
 	int reply;              /* reply code sent */
 	int64_t bytes_out;      /* client -> destination */

@@ -49,6 +49,9 @@ struct session {
 	struct socks_request req;
 	char dest_str[SOCKS_NAME_MAX + 16];
 	char rule[300];
+	const char *route;                  /* "direct", "socks4", "socks5" */
+	char route_rule[300];               /* proxy line that chose it, or "" */
+	char via[300];                      /* first upstream, when chained */
 	const char *reason;                 /* why the session ended early */
 	bool denied;                        /* the rules refused the request */
 	int dest_fd;
@@ -147,6 +150,24 @@ rule_format(struct session *s, unsigned line)
 		    conf_name(s->conf), line);
 }
 
+/* Record the proxy section's answer for the audit record (grammar 4.5). */
+static void
+route_note(struct session *s, const struct rules_route *route)
+{
+	s->route = route->kind == ROUTE_SOCKS5 ? "socks5" :
+	    route->kind == ROUTE_SOCKS4 ? "socks4" : "direct";
+	if (route->line != 0)
+		snprintf(s->route_rule, sizeof(s->route_rule), "%s:%u",
+		    conf_name(s->conf), route->line);
+	if (route->kind != ROUTE_DIRECT && route->n_upstreams > 0) {
+		const struct conf_upstream *up = &route->upstreams[0];
+
+		snprintf(s->via, sizeof(s->via),
+		    strchr(up->host, ':') != NULL ? "[%s]:%u" : "%s:%u",
+		    up->host, up->port);
+	}
+}
+
 /*
  * Write the request record, then send the reply it explains (SPEC: the
  * record comes first).  rep5 is the SOCKS5 code; SOCKS4 gets 90 for
@@ -180,6 +201,9 @@ session_reply(struct session *s, bool permit, uint8_t rep5,
 	rec.cmd = cmd_name(s->req.cmd);
 	rec.dest = s->dest_str[0] != '\0' ? s->dest_str : NULL;
 	rec.rule = s->rule[0] != '\0' ? s->rule : NULL;
+	rec.route = s->route;
+	rec.route_rule = s->route_rule[0] != '\0' ? s->route_rule : NULL;
+	rec.via = s->via[0] != '\0' ? s->via : NULL;
 	rec.reply = rep;
 	rec.reason = rep5 == REP_SUCCEEDED ? NULL : s->reason;
 	rec.pid = getpid();
@@ -294,7 +318,8 @@ session_negotiate5(struct session *s)
 static int
 session_connect(struct session *s)
 {
-	struct sockaddr_storage addrs[CONNECT_ADDRS_MAX], bound;
+	struct sockaddr_storage addrs[CONNECT_ADDRS_MAX], bound, literal;
+	socklen_t literal_len;
 	struct rules_request rq = { 0 };
 	struct rules_verdict verdict, first_verdict;
 	struct rules_route route;
@@ -309,12 +334,24 @@ session_connect(struct session *s)
 	rq.dest.name = s->req.dst.atyp == ATYP_DOMAIN ? s->req.dst.name : NULL;
 	rq.dest.port = s->req.dst.port;
 	rq.user = s->user;
+	if (s->req.dst.atyp != ATYP_DOMAIN &&
+	    socks_addr_to_sockaddr(&s->req.dst, &literal, &literal_len) == 0)
+		rq.dest.addr = (struct sockaddr *)&literal;
 
+	/* Grammar 5.1: the proxy section sees the name when one was sent. */
 	rules_route(s->conf, &rq.dest, &route);
+	route_note(s, &route);
 	if (route.kind != ROUTE_DIRECT) {
-		rule_format(s, route.line);
-		s->reason = "chaining through an upstream is not supported yet";
-		log_warnx("%s: %s", s->dest_str, s->reason);
+		/* Grammar 5.3: a chained name is not resolved here, so only
+		 * name patterns and - can match it in the access section. */
+		rules_access(s->conf, &rq, &verdict);
+		rule_format(s, verdict.line);
+		if (!verdict.permit) {
+			s->reason = "denied by rule";
+			return session_reply(s, false, REP_NOT_ALLOWED, NULL);
+		}
+		s->reason = "chaining through an upstream is not supported";
+		log_warnx("%s via %s: %s", s->dest_str, s->via, s->reason);
 		return session_reply(s, true, REP_GENERAL_FAILURE, NULL);
 	}
 
