@@ -85,7 +85,7 @@ typedef void conf_diag_fn(void *ctx, const char *file, unsigned line,
 /*
  * Where values come from (grammar 4.4): command line > `set` in the file >
  * environment > built-in default.  conf_load and conf_parse apply the
- * first three of those themselves: every variable the file does not set is
+ * last three of those themselves: every variable the file does not set is
  * taken from the environment variable of the same name when that is set
  * (a flag is on when the variable is set to "", 1, yes or on; an invalid
  * value is a configuration error reported at line 0 as "environment
@@ -103,13 +103,15 @@ typedef void conf_diag_fn(void *ctx, const char *file, unsigned line,
  * (or ERR_SYS if the file cannot be read; the diag callback also reports
  * it), *out is NULL, and every error in the file has been reported through
  * diag (all of them, not just the first).  Warnings never fail the load.
- * diag may be NULL.
+ * diag may be NULL.  (Also: ERR_CONFIG for a path that is not a regular
+ * file or is larger than 64 MiB, ERR_NOMEM when out of memory; each is
+ * reported through diag at line 0.)
  */
 int conf_load(const char *path, struct conf **out, conf_diag_fn *diag,
     void *ctx);
 
 /* The same from a buffer (unit tests and the fuzzer); name is used in
- * diagnostics and in conf_rule_name().  Does not touch the file system
+ * diagnostics and in conf_name().  Does not touch the file system
  * except the services database and, for interface lines, getifaddrs(). */
 int conf_parse(const char *name, const void *buf, size_t len,
     struct conf **out, conf_diag_fn *diag, void *ctx);

@@ -1,0 +1,258 @@
+/*
+ * Internal to conf/: the compiled form of socks5.conf and the parser state
+ * shared by the files that build it.  Nothing outside conf/ includes this;
+ * the public contract is conf/conf.h.
+ *
+ * Files: conf.c (load, free, accessors, arena), lines.c (physical and
+ * logical lines, fields, diagnostics), parse.c (one function per entry
+ * kind), pattern.c (host and port patterns), lists.c (auth, command, user
+ * and proxy lists), vars.c (set and the environment), iface.c (interface
+ * addresses), shadow.c (lines that can never match), rules.c (the matcher).
+ */
+#ifndef SOCKS5D_CONF_INT_H
+#define SOCKS5D_CONF_INT_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+
+#define CONF_LINE_MAX 4096      /* logical line limit, grammar 1.2 */
+#define CONF_FIELDS_MAX 8       /* keyword + the 7 fields of permit/deny */
+#define CONF_FILE_MAX (64u << 20) /* conf_load refuses larger files */
+#define CONF_NAME_MAX 253       /* longest DNS name without the final dot */
+#define CONF_USER_MAX 255       /* RFC 1929 ULEN */
+
+/*
+ * An address in one 128-bit space: IPv4 is stored as the IPv4-mapped IPv6
+ * address ::ffff:a.b.c.d (RFC 4291 2.5.5.2).  IPv4 patterns become masks in
+ * that space, so an AF_INET client and an AF_INET6 client connecting as
+ * ::ffff:a.b.c.d match the same IPv4 patterns with one comparison.  The two
+ * words hold the bytes in network order as laid out in memory; only AND and
+ * equality are applied to them, so host byte order does not matter.
+ */
+struct naddr {
+	uint64_t w[2];
+};
+
+enum hostpat_kind {
+	HP_ANY = 0,     /* -, or NEC's ADDR/a: anything, names and unresolved */
+	HP_ADDR,        /* addr/mask in the 128-bit space */
+	HP_NAME,        /* exact host name */
+	HP_SUFFIX,      /* .domain.suffix, stored with its leading dot */
+};
+
+#define HP_NONCONTIG 0xff  /* prefix_len of a non-contiguous mask */
+
+struct hostpat {
+	uint8_t kind;
+	uint8_t prefix_len;   /* HP_ADDR: mask length 0-128, or HP_NONCONTIG */
+	uint16_t name_len;    /* HP_NAME, HP_SUFFIX */
+	const char *name;     /* lower case, NUL-terminated, in the arena */
+	struct naddr addr;    /* HP_ADDR: already ANDed with mask */
+	struct naddr mask;
+};
+
+/* Inclusive port range; "-" is 0-65535. */
+struct portpat {
+	uint16_t lo, hi;
+};
+
+/* A user list; n == 0 means "-" or absent: any user, including none. */
+struct userlist {
+	const char **names;   /* arena */
+	size_t n;
+};
+
+struct ban_line {
+	unsigned line;
+	struct hostpat src;
+	struct portpat sport;
+};
+
+#define AUTH_METHODS_MAX 2   /* 0x02 and 0x00 are all we ever offer */
+
+struct auth_line {
+	unsigned line;
+	struct hostpat src;
+	struct portpat sport;
+	uint8_t n_methods;
+	uint8_t methods[AUTH_METHODS_MAX];  /* SOCKS5 codes, preference order */
+};
+
+struct iface_line {
+	unsigned line;
+	struct hostpat peer;
+	struct portpat port;
+	sa_family_t family;    /* AF_INET or AF_INET6: of the local address */
+	struct naddr local;    /* AF_INET: mapped form */
+	uint32_t scope_id;     /* AF_INET6 link-local: the owning interface */
+};
+
+struct proxy_line {
+	unsigned line;
+	enum conf_route_kind kind;
+	struct hostpat dst;
+	struct portpat dport;
+	struct conf_upstream *upstreams;   /* arena */
+	size_t n_upstreams;
+};
+
+#define CONF_CMD_REQUEST (CONF_CMD_CONNECT | CONF_CMD_BIND | CONF_CMD_UDP)
+#define CONF_CMD_ALL (CONF_CMD_REQUEST | CONF_CMD_PING | CONF_CMD_TRACE)
+#define CONF_AUTH_ALL (CONF_AUTH_NONE | CONF_AUTH_GSSAPI | CONF_AUTH_USERPASS)
+
+struct acl_line {
+	unsigned line;
+	bool permit;
+	uint8_t auth;          /* enum conf_auth bits */
+	uint8_t cmd;           /* enum conf_cmd bits */
+	struct portpat sport, dport;
+	struct hostpat src, dst;
+	struct userlist users;
+};
+
+struct arena_chunk;
+
+struct conf {
+	char *name;                  /* base name, for audit "rule" fields */
+	struct conf_vars vars;
+	struct ban_line *bans;
+	size_t n_bans, cap_bans;
+	struct auth_line *auths;
+	size_t n_auths, cap_auths;
+	struct iface_line *ifaces;
+	size_t n_ifaces, cap_ifaces;
+	struct proxy_line *proxies;
+	size_t n_proxies, cap_proxies;
+	struct acl_line *acls;
+	size_t n_acls, cap_acls;
+	size_t n_permits;
+	struct arena_chunk *arena;   /* names, user lists, upstreams */
+};
+
+/* ---- conf.c: allocation ---- */
+
+/* Zeroed, suitably aligned bytes that live until conf_free; NULL when out
+ * of memory. */
+void *conf_alloc(struct conf *conf, size_t size);
+/* A NUL-terminated copy of s[0..len), lower-cased if fold. */
+char *conf_strdup(struct conf *conf, const char *s, size_t len, bool fold);
+/* Make index n of a growing array valid (*cap > n); ERR_NOMEM on failure
+ * or size overflow. */
+int conf_grow(void **arr, size_t *cap, size_t n, size_t elem_size);
+
+/* ---- lines.c: logical lines, fields, diagnostics ---- */
+
+struct field {
+	const char *s;    /* NUL-terminated inside the logical line buffer */
+	size_t len;
+};
+
+struct shadow;
+struct ifaddrs;
+
+/* Variables the parser tracks; VAR_COUNT bounds the table in vars.c. */
+#define VAR_COUNT 32
+
+struct parser {
+	struct conf *conf;
+	const char *file;        /* as given, for diagnostics */
+	conf_diag_fn *diag;
+	void *diag_ctx;
+	unsigned flags;          /* CONF_PARSE_* */
+	unsigned line;           /* first physical line of the current entry */
+	unsigned n_errors;
+	bool nomem;              /* an allocation failed: the load fails */
+	bool has_chain;          /* some socks4/socks5 line exists (pass 1) */
+	bool world_readable;     /* conf_load: the file's mode lets others read */
+	int ifaddrs_state;       /* 0 not read, 1 read, -1 getifaddrs failed */
+	int ifaddrs_errno;
+	struct ifaddrs *ifaddrs;
+	unsigned var_line[VAR_COUNT];   /* where the file set each variable */
+	struct shadow *shadow[5];       /* one per section, see shadow.c */
+};
+
+__attribute__((format(printf, 2, 3)))
+void parser_error(struct parser *p, const char *fmt, ...);
+__attribute__((format(printf, 2, 3)))
+void parser_warn(struct parser *p, const char *fmt, ...);
+/* The same at an explicit line (0: the file as a whole). */
+__attribute__((format(printf, 4, 5)))
+void parser_diag_at(struct parser *p, unsigned line, bool is_error,
+    const char *fmt, ...);
+
+/* s made safe to print inside quotes: control and non-ASCII bytes become
+ * '?', long values are cut with "...".  Returns out. */
+#define QUOTE_MAX 100
+const char *conf_quote(char out[QUOTE_MAX], const char *s);
+
+/* Iterate over the logical lines of buf: calls fn once per entry (non-empty
+ * after comments) with its fields; reports over-long lines and NUL bytes
+ * itself when report is true.  Returns 0 or the first negative value fn
+ * returned that is not ERR_CONFIG (the parse carries on past ERR_CONFIG so
+ * that every error is reported). */
+typedef int line_fn(struct parser *p, const struct field *fields,
+    size_t n_fields);
+int lines_each(struct parser *p, const uint8_t *buf, size_t len, bool report,
+    line_fn *fn);
+
+/* Case-insensitive comparison of a field with a lower-case keyword. */
+bool field_is(const struct field *f, const char *lower_word);
+
+/* ---- parse.c ---- */
+int parse_entry(struct parser *p, const struct field *fields, size_t n);
+int parse_scan_entry(struct parser *p, const struct field *fields, size_t n);
+void parse_finish(struct parser *p);
+
+/* ---- pattern.c ---- */
+int pat_host(struct parser *p, const struct field *f, struct hostpat *out);
+int pat_port(struct parser *p, const struct field *f, struct portpat *out);
+/* A port number or TCP service name (no ranges); 0 is refused. */
+int pat_port_value(const char *s, size_t len, uint16_t *out);
+/* Strict IPv4 dotted quad (leading zeros are decimal, grammar 3.1). */
+bool pat_ipv4(const char *s, size_t len, uint32_t *out);
+/* A host name: labels of [A-Za-z0-9_-], 1-63 bytes, at most 253 bytes in
+ * all, the last label not all digits (so 10 or 1.2.3 are never names). */
+bool pat_hostname_ok(const char *s, size_t len);
+void naddr_from_v4(struct naddr *a, uint32_t v4);        /* v4 host order */
+void naddr_from_v6(struct naddr *a, const uint8_t v6[16]);
+void naddr_prefix(struct naddr *mask, unsigned prefix_len); /* 0-128 */
+bool naddr_is_v4(const struct naddr *a);
+
+/* ---- lists.c ---- */
+struct auth_spec {
+	uint8_t mask;                         /* enum conf_auth bits */
+	uint8_t n_methods;
+	uint8_t methods[AUTH_METHODS_MAX];    /* SOCKS5 codes, in order */
+};
+int pat_auth(struct parser *p, const struct field *f, struct auth_spec *out);
+int pat_cmd(struct parser *p, const struct field *f, uint8_t *out);
+int pat_users(struct parser *p, const struct field *f, struct userlist *out);
+int pat_proxies(struct parser *p, const struct field *f,
+    struct conf_upstream **out, size_t *n);
+
+/* ---- vars.c ---- */
+void vars_defaults(struct conf_vars *v);
+int vars_set(struct parser *p, const struct field *fields, size_t n);
+/* Apply the environment to the variables the file did not set. */
+void vars_from_env(struct parser *p);
+
+/* ---- iface.c ---- */
+int iface_resolve(struct parser *p, const struct field *f,
+    struct iface_line *out);
+void iface_release(struct parser *p);
+
+/* ---- shadow.c ---- */
+enum shadow_section { SH_BAN, SH_AUTH, SH_IFACE, SH_PROXY, SH_ACL,
+	SH_COUNT };
+/* Warn when the newest line of section s can never match because an
+ * earlier line covers it; then index it.  ERR_NOMEM only. */
+int shadow_add(struct parser *p, enum shadow_section s);
+void shadow_release(struct parser *p);
+bool hostpat_covers(const struct hostpat *wide, const struct hostpat *narrow);
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * Server variables (grammar 4.4, 6 and "Extensions"): `set NAME [value]` in
+ * the file, and the environment variables of the same names for whatever
+ * the file does not set (file > environment > default; the command line
+ * is applied by the caller).  One table says each variable's kind, range
+ * and field; one function applies a value from either source, so the two
+ * cannot drift apart.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/err.h"
+#include "conf/conf_int.h"
+
+enum var_kind {
+	VK_FLAG,        /* named alone, or 1|0|yes|no|on|off */
+	VK_UINT,        /* decimal in [min, max] */
+	VK_PATH,        /* absolute path */
+	VK_TEXT,        /* printable bytes (user names, passwords) */
+	VK_SERVICE,     /* a PAM service name */
+	VK_BINDINTFC,   /* [host]:port */
+	VK_PORTRANGE,   /* lo-hi */
+	VK_NEC_CLIENT,  /* NEC client library variable: warn, ignore */
+	VK_PIDFILE,     /* accepted, ignored with a warning */
+	VK_CONFFILE,    /* environment only: an error in the file */
+};
+
+struct var_def {
+	const char *name;
+	enum var_kind kind;
+	size_t offset;      /* of the field in struct conf_vars */
+	size_t size;        /* of that field (char arrays: the capacity) */
+	unsigned min, max;  /* VK_UINT */
+	const char *unit;   /* VK_UINT, for messages */
+};
+
+#define FIELD(f) offsetof(struct conf_vars, f), \
+	sizeof(((struct conf_vars *)NULL)->f)
+
+/* Limits: SOCKS5_TIMEOUT in milliseconds must fit an int (poll(2)); the
+ * others are sanity bounds an operator will not meet in practice. */
+static const struct var_def var_defs[] = {
+	{ "SOCKS5_BINDINTFC", VK_BINDINTFC, FIELD(bindintfc), 0, 0, NULL },
+	{ "SOCKS5_CONFFILE", VK_CONFFILE, 0, 0, 0, 0, NULL },
+	{ "SOCKS5_PIDFILE", VK_PIDFILE, 0, 0, 0, 0, NULL },
+	{ "SOCKS5_PWDFILE", VK_PATH, FIELD(pwdfile), 0, 0, NULL },
+	{ "SOCKS5_TIMEOUT", VK_UINT, FIELD(idle_timeout_min), 0, 35791,
+	    "minutes" },
+	{ "SOCKS5_NOIDENT", VK_FLAG, FIELD(noident), 0, 0, NULL },
+	{ "SOCKS5_DEMAND_IDENT", VK_FLAG, FIELD(demand_ident), 0, 0, NULL },
+	{ "SOCKS5_MAXCHILD", VK_UINT, FIELD(max_child), 1, 100000,
+	    "workers" },
+	{ "SOCKS5_UDPPORTRANGE", VK_PORTRANGE, 0, 0, 0, 0, NULL },
+	{ "SOCKS5_NOREVERSEMAP", VK_FLAG, FIELD(noreversemap), 0, 0, NULL },
+	{ "SOCKS5_REVERSEMAP", VK_FLAG, FIELD(reversemap), 0, 0, NULL },
+	{ "SOCKS5_V4SUPPORT", VK_FLAG, FIELD(v4support), 0, 0, NULL },
+	{ "SOCKS5_USER", VK_TEXT, FIELD(upstream_user), 0, 0, NULL },
+	{ "SOCKS5_PASSWD", VK_TEXT, FIELD(upstream_passwd), 0, 0, NULL },
+	{ "SOCKS5_NEGTIMEOUT", VK_UINT, FIELD(neg_timeout_s), 1, 3600,
+	    "seconds" },
+	{ "SOCKS5_SHUTDOWN_GRACE", VK_UINT, FIELD(shutdown_grace_s), 0, 86400,
+	    "seconds" },
+	{ "SOCKS5_HOSTS_ALLOW", VK_PATH, FIELD(hosts_allow), 0, 0, NULL },
+	{ "SOCKS5_HOSTS_DENY", VK_PATH, FIELD(hosts_deny), 0, 0, NULL },
+	{ "SOCKS5_PAM_SERVICE", VK_SERVICE, FIELD(pam_service), 0, 0, NULL },
+	{ "SOCKS5_FAKEALLHOSTS", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
+	{ "SOCKS5_LOCALDNSONLY", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
+	{ "SOCKS5_LIBCONF", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
+};
+#define N_VAR_DEFS (sizeof(var_defs) / sizeof(var_defs[0]))
+_Static_assert(N_VAR_DEFS <= VAR_COUNT, "raise VAR_COUNT in conf_int.h");
+
+void
+vars_defaults(struct conf_vars *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->neg_timeout_s = 30;
+	v->idle_timeout_min = 15;
+	v->max_child = 1024;
+	v->shutdown_grace_s = 30;
+	v->v4support = true;
+	snprintf(v->pwdfile, sizeof(v->pwdfile), "/etc/socks5.passwd");
+	snprintf(v->hosts_allow, sizeof(v->hosts_allow), "/etc/hosts.allow");
+	snprintf(v->hosts_deny, sizeof(v->hosts_deny), "/etc/hosts.deny");
+	snprintf(v->pam_service, sizeof(v->pam_service), "socks5");
+}
+
+/* What a valid value looks like, for messages. */
+static void
+var_expected(const struct var_def *d, char *out, size_t size)
+{
+	switch (d->kind) {
+	case VK_FLAG:
+		snprintf(out, size, "1, 0, yes, no, on or off, or no value");
+		break;
+	case VK_UINT:
+		snprintf(out, size, "%s, %u-%u", d->unit, d->min, d->max);
+		break;
+	case VK_PATH:
+		snprintf(out, size, "an absolute path of at most %zu bytes",
+		    d->size - 1);
+		break;
+	case VK_TEXT:
+		snprintf(out, size, "at most %zu printable bytes", d->size - 1);
+		break;
+	case VK_SERVICE:
+		snprintf(out, size, "a PAM service name: letters, digits, '.', "
+		    "'_' or '-', at most %zu bytes", d->size - 1);
+		break;
+	case VK_BINDINTFC:
+		snprintf(out, size, "[host]:port, host empty, an IPv4 address "
+		    "or [IPv6 address], port 1-65535 or a service name");
+		break;
+	case VK_PORTRANGE:
+		snprintf(out, size, "lo-hi with ports 1-65535 and lo <= hi, or "
+		    "0-0 for any port");
+		break;
+	default:
+		snprintf(out, size, "no value");
+		break;
+	}
+}
+
+static bool
+text_ok(const char *s, size_t len, size_t cap)
+{
+	size_t i;
+
+	if (len == 0 || len >= cap)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '#')
+			return false;
+	}
+	return true;
+}
+
+static bool
+flag_value(const char *s, bool *on)
+{
+	static const char *const yes[] = { "1", "yes", "on" };
+	static const char *const no[] = { "0", "no", "off" };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*on = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*on = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* [host]:port: host empty (0.0.0.0), an IPv4 literal or [IPv6]; no name,
+ * because nothing is resolved at load (grammar 3.1). */
+static bool
+bindintfc_parse(const char *s, size_t len, struct conf_vars *v)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	const char *colon;
+	uint16_t port;
+	uint32_t v4 = 0;
+	char text[INET6_ADDRSTRLEN];
+
+	if (len > 0 && s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+		size_t host_len;
+
+		if (close == NULL || close + 1 >= s + len || close[1] != ':')
+			return false;
+		host_len = (size_t)(close - s - 1);
+		if (host_len == 0 || host_len >= sizeof(text))
+			return false;
+		memcpy(text, s + 1, host_len);
+		text[host_len] = '\0';
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, text, &sin6.sin6_addr) != 1)
+			return false;
+		colon = close + 1;
+		if (pat_port_value(colon + 1, len - (size_t)(colon + 1 - s),
+		    &port) != 0)
+			return false;
+		sin6.sin6_port = htons(port);
+		memcpy(&v->bind_addr, &sin6, sizeof(sin6));
+		v->bind_addr_len = sizeof(sin6);
+		return true;
+	}
+	if ((colon = memchr(s, ':', len)) == NULL)
+		return false;
+	if (colon > s && !pat_ipv4(s, (size_t)(colon - s), &v4))
+		return false;
+	if (pat_port_value(colon + 1, len - (size_t)(colon + 1 - s), &port) !=
+	    0)
+		return false;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(v4);
+	sin.sin_port = htons(port);
+	memcpy(&v->bind_addr, &sin, sizeof(sin));
+	v->bind_addr_len = sizeof(sin);
+	return true;
+}
+
+static bool
+portrange_parse(const char *s, size_t len, struct conf_vars *v)
+{
+	const char *dash = memchr(s, '-', len);
+	uint16_t lo, hi;
+
+	if (len == 3 && memcmp(s, "0-0", 3) == 0) {
+		v->udp_port_lo = v->udp_port_hi = 0;
+		return true;
+	}
+	if (dash == NULL ||
+	    pat_port_value(s, (size_t)(dash - s), &lo) != 0 ||
+	    pat_port_value(dash + 1, len - (size_t)(dash + 1 - s), &hi) != 0 ||
+	    lo > hi)
+		return false;
+	v->udp_port_lo = lo;
+	v->udp_port_hi = hi;
+	return true;
+}
+
+/* Apply value (NULL: the variable was named alone) to v; false if the
+ * value is not valid for d.  Nothing is changed on failure. */
+static bool
+var_apply(struct conf_vars *v, const struct var_def *d, const char *value)
+{
+	char *field = (char *)v + d->offset;
+	size_t len = value == NULL ? 0 : strlen(value);
+	unsigned long n;
+	char *end;
+	bool on = true;
+	size_t i;
+
+	if (value == NULL && d->kind != VK_FLAG)
+		return false;
+	switch (d->kind) {
+	case VK_FLAG:
+		if (value != NULL && !flag_value(value, &on))
+			return false;
+		memcpy(field, &on, sizeof(on));
+		return true;
+	case VK_UINT:
+		for (i = 0; i < len; i++)
+			if (value[i] < '0' || value[i] > '9')
+				return false;
+		if (len == 0 || len > 9)
+			return false;
+		n = strtoul(value, &end, 10);
+		if (n < d->min || n > d->max)
+			return false;
+		{
+			unsigned u = (unsigned)n;
+
+			memcpy(field, &u, sizeof(u));
+		}
+		return true;
+	case VK_PATH:
+		if (value[0] != '/' || !text_ok(value, len, d->size))
+			return false;
+		memcpy(field, value, len + 1);
+		return true;
+	case VK_TEXT:
+		if (!text_ok(value, len, d->size))
+			return false;
+		memcpy(field, value, len + 1);
+		return true;
+	case VK_SERVICE:
+		if (len == 0 || len >= d->size)
+			return false;
+		for (i = 0; i < len; i++) {
+			char ch = value[i];
+
+			if (!((ch >= 'a' && ch <= 'z') ||
+			    (ch >= 'A' && ch <= 'Z') ||
+			    (ch >= '0' && ch <= '9') || ch == '.' ||
+			    ch == '_' || ch == '-'))
+				return false;
+		}
+		memcpy(field, value, len + 1);
+		return true;
+	case VK_BINDINTFC:
+		if (len >= d->size || !bindintfc_parse(value, len, v))
+			return false;
+		memcpy(field, value, len + 1);
+		v->has_bindintfc = true;
+		return true;
+	case VK_PORTRANGE:
+		return portrange_parse(value, len, v);
+	default:
+		return true;
+	}
+}
+
+static const struct var_def *
+var_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_VAR_DEFS; i++)
+		if (strcasecmp(var_defs[i].name, name) == 0)
+			return &var_defs[i];
+	return NULL;
+}
+
+int
+vars_set(struct parser *p, const struct field *fields, size_t n)
+{
+	const struct var_def *d;
+	const char *value = n == 3 ? fields[2].s : NULL;
+	char expected[160], q[QUOTE_MAX], qv[QUOTE_MAX];
+	size_t idx;
+
+	if (n < 2 || n > 3) {
+		parser_error(p, "'set' takes a variable name and at most one "
+		    "value (found %zu fields after the keyword)", n - 1);
+		return ERR_CONFIG;
+	}
+	if ((d = var_find(fields[1].s)) == NULL) {
+		parser_error(p, "unknown variable '%s' (expected a SOCKS5_* "
+		    "server variable listed in socks5.conf(5), e.g. "
+		    "SOCKS5_TIMEOUT)", conf_quote(q, fields[1].s));
+		return ERR_CONFIG;
+	}
+	idx = (size_t)(d - var_defs);
+	switch (d->kind) {
+	case VK_CONFFILE:
+		parser_error(p, "SOCKS5_CONFFILE cannot be set in the "
+		    "configuration file (set it in the environment before "
+		    "starting, or use -f)");
+		return ERR_CONFIG;
+	case VK_PIDFILE:
+		parser_warn(p, "SOCKS5_PIDFILE is ignored: socks5d runs in the "
+		    "foreground and writes no PID file");
+		return 0;
+	case VK_NEC_CLIENT:
+		parser_warn(p, "%s is a variable of NEC's client library; the "
+		    "server ignores it", d->name);
+		return 0;
+	default:
+		break;
+	}
+	if (!var_apply(&p->conf->vars, d, value)) {
+		var_expected(d, expected, sizeof(expected));
+		if (value == NULL)
+			parser_error(p, "%s needs a value (expected %s)",
+			    d->name, expected);
+		else
+			parser_error(p, "invalid value '%s' for %s (expected "
+			    "%s)", conf_quote(qv, value), d->name, expected);
+		return ERR_CONFIG;
+	}
+	if (p->var_line[idx] != 0)
+		parser_warn(p, "%s is set again (already set at line %u); the later "
+		    "value wins", d->name, p->var_line[idx]);
+	p->var_line[idx] = p->line;
+	if (strcmp(d->name, "SOCKS5_PASSWD") == 0 && p->world_readable)
+		parser_warn(p, "SOCKS5_PASSWD is set in a file that every user "
+		    "can read (chmod o-r the file, or pass SOCKS5_PASSWD in "
+		    "the environment)");
+	return 0;
+}
+
+void
+vars_from_env(struct parser *p)
+{
+	char expected[160], qv[QUOTE_MAX];
+	const char *value;
+	size_t i;
+
+	for (i = 0; i < N_VAR_DEFS; i++) {
+		const struct var_def *d = &var_defs[i];
+
+		if (d->kind == VK_CONFFILE || d->kind == VK_PIDFILE ||
+		    d->kind == VK_NEC_CLIENT || p->var_line[i] != 0)
+			continue;
+		/* secure_getenv: should socks5d ever run set-id, a caller's
+		 * environment must not configure it. */
+		if ((value = secure_getenv(d->name)) == NULL)
+			continue;
+		/* NEC tests flags for presence: an empty value means on. */
+		if (d->kind == VK_FLAG && value[0] == '\0')
+			value = NULL;
+		if (var_apply(&p->conf->vars, d, value))
+			continue;
+		var_expected(d, expected, sizeof(expected));
+		parser_diag_at(p, 0, true, "environment variable %s: invalid "
+		    "value '%s' (expected %s)", d->name,
+		    conf_quote(qv, value == NULL ? "" : value), expected);
+	}
+}
