@@ -1,0 +1,35 @@
+# make bench: socks5d side by side with Dante's sockd and microsocks.
+# Included by GNUmakefile (which declares .PHONY: bench); never part of
+# `make check`.  Everything goes to $(BUILD)/bench/ and $(BUILD)/bench.txt.
+#
+#   make bench                    3 runs of every figure (~12 minutes)
+#   BENCH_RUNS=5 make bench       more runs
+#   BENCH_QUICK=1 make bench      one short run: a smoke test of the harness
+
+BENCH_SRCS := $(addprefix tests/bench/,socksbench.c sb_net.c sb_proc.c \
+              sb_serve.c sb_sessions.c sb_stream.c sb_first.c)
+BENCH_HDRS := $(wildcard tests/bench/*.h)
+BENCH_RULES_SRC := $(wildcard tests/bench/bench_rules.c)
+
+# The load generator is built -O2 whatever CFLAGS says, so a debug build of
+# the daemon does not slow the client down.
+$(BUILD)/bench/socksbench: $(BENCH_SRCS) $(BENCH_HDRS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -O2 -pthread $(LDFLAGS) -o $@ \
+	    $(BENCH_SRCS)
+
+# Rule loading and matching micro-benchmark: a standalone main() against
+# the daemon's own library.
+$(BUILD)/bench/bench_rules: tests/bench/bench_rules.c $(BUILD)/libsocks5d.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -O2 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# socks5d and bench_rules are built if they can be: the daemon is allowed to
+# be unfinished, and the bench then reports the peers alone (bench.sh says
+# so), hence the leading '-'.
+bench: $(BUILD)/bench/socksbench
+	-$(Q)$(MAKE) --no-print-directory $(BUILD)/socks5d
+	$(if $(BENCH_RULES_SRC),-$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/bench_rules)
+	$(Q)BUILD=$(BUILD) sh tests/bench/bench.sh

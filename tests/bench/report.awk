@@ -1,0 +1,155 @@
+# The bench table: reads bench.sh's per-run files (path .../SERVER.RUN, one
+# key=value per line) and prints, per figure, the median over runs for each
+# server, socks5d's ratio to each peer, plain TCP as a reference, and
+# whether socks5d meets the target the Bench issue sets.
+# Variables: c1, c32, hold (the session counts, for the labels); with
+# mode=runs it lists every run's value instead (run 1/run 2/...), to show
+# the spread behind each median.
+
+function median(list,    a, n, i, j, t) {
+	n = split(list, a, " ")
+	if (n == 0)
+		return ""
+	for (i = 2; i <= n; i++) {          # insertion sort: n is tiny
+		t = a[i] + 0
+		for (j = i - 1; j >= 1 && a[j] + 0 > t; j--)
+			a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+	if (n % 2)
+		return a[(n + 1) / 2] + 0
+	return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+
+function fmt(v) {
+	if (v == "")
+		return "n/a"
+	if (v == int(v))
+		return sprintf("%d", v)   # counts, and round figures
+	if (v >= 100 || v <= -100)
+		return sprintf("%.0f", v)
+	if (v >= 10 || v <= -10)
+		return sprintf("%.1f", v)
+	return sprintf("%.2f", v)
+}
+
+function ratio(a, b) {
+	if (a == "" || b == "" || b + 0 == 0)
+		return "-"
+	return sprintf("%.2fx", a / b)
+}
+
+function row(k, label, kind, arg) {
+	nrows++
+	rkey[nrows] = k
+	rlabel[nrows] = label
+	rkind[nrows] = kind
+	rarg[nrows] = arg
+}
+
+# verdict(kind, arg, socks5d, sockd, microsocks): the target column.
+function verdict(kind, arg, s, d, m,    ok, what) {
+	if (kind == "")
+		return ""
+	if (kind == "ge_sockd") {
+		what = ">= " arg "x sockd"
+		ok = (s != "" && d != "") ? (s >= arg * d) : -1
+	} else if (kind == "le_sockd") {
+		what = "<= " arg "x sockd"
+		ok = (s != "" && d != "") ? (s <= arg * d) : -1
+	} else if (kind == "ge_micro_0fail") {
+		what = ">= microsocks, 0 failed"
+		ok = (s != "" && m != "" && maxfail != "") ? \
+		    (s >= m && maxfail == 0) : -1
+	} else if (kind == "le_micro") {
+		what = "<= microsocks"
+		ok = (s != "" && m != "") ? (s <= m) : -1
+	} else if (kind == "le_abs") {
+		what = "<= " arg
+		ok = (s != "") ? (s <= arg) : -1
+	} else if (kind == "eq0") {
+		what = "0 in every run"
+		ok = (maxfail != "") ? (maxfail == 0) : -1
+	}
+	return what ": " (ok == -1 ? "n/a" : ok ? "met" : "MISSED")
+}
+
+BEGIN {
+	row("tp_up1_mib_s", "throughput 1 stream up (MiB/s)", "ge_sockd", 1.5)
+	row("tp_up8_mib_s", "throughput 8 streams up (MiB/s)", "ge_sockd", 2)
+	row("tp_down1_mib_s", "throughput 1 stream down (MiB/s)", "ge_sockd", 1.5)
+	row("tp_down8_mib_s", "throughput 8 streams down (MiB/s)", "ge_sockd", 2)
+	row("cpu_s_per_gib", "server CPU s per GiB relayed", "le_sockd", 0.5)
+	row("c1_sessions_s", "sessions/s, c=1", "ge_sockd", 1.2)
+	row("c1_p50_ms", "  p50 latency, c=1 (ms)", "", "")
+	row("c1_p99_ms", "  p99 latency, c=1 (ms)", "", "")
+	row("c1_failed", "  failed sessions, c=1 (of " c1 ")", "", "")
+	row("c32_sessions_s", "sessions/s, c=32", "ge_micro_0fail", "")
+	row("c32_p50_ms", "  p50 latency, c=32 (ms)", "", "")
+	row("c32_p99_ms", "  p99 latency, c=32 (ms)", "le_micro", "")
+	row("c32_failed", "  failed sessions, c=32 (of " c32 ")", "eq0", "")
+	row("hold_pss_per_session_kib", "idle PSS per held session (KiB)", "le_abs", 64)
+	row("hold_kernel_per_session_kib", "kernel memory per held session (KiB)", "", "")
+	row("hold_failed", "  sessions not held (of " hold ")", "", "")
+	row("fb_p50_us", "first reply after connect, p50 (us)", "", "")
+	row("fb_p99_us", "first reply after connect, p99 (us)", "", "")
+	nsrv = split(servers, srv, " ")
+}
+
+{
+	n = split(FILENAME, part, "/")
+	server = part[n]
+	sub(/\.[0-9]+$/, "", server)
+	eq = index($0, "=")
+	if (eq == 0)
+		next
+	key = substr($0, 1, eq - 1)
+	val = substr($0, eq + 1)
+	vals[server, key] = vals[server, key] " " val
+	if (!((server, key) in maxv) || val + 0 > maxv[server, key])
+		maxv[server, key] = val + 0
+}
+
+function runs_table(    i, j, k, v) {
+	printf "%-38s", "figure (run 1/run 2/...)"
+	for (j = 1; j <= nsrv; j++)
+		printf " | %-20s", srv[j]
+	printf "\n"
+	for (i = 1; i <= nrows; i++) {
+		k = rkey[i]
+		printf "%-38s", rlabel[i]
+		for (j = 1; j <= nsrv; j++) {
+			v = vals[srv[j], k]
+			sub(/^ /, "", v)
+			gsub(/ /, "/", v)
+			printf " | %-20s", v == "" ? "n/a" : v
+		}
+		printf "\n"
+	}
+}
+
+END {
+	if (mode == "runs") {
+		runs_table()
+		exit
+	}
+	fmtrow = "%-38s | %9s | %9s | %10s | %13s | %18s | %9s | %s\n"
+	printf fmtrow, "figure", "socks5d", "sockd", "microsocks", \
+	    "socks5d/sockd", "socks5d/microsocks", "direct", "target"
+	line = sprintf(fmtrow, "", "", "", "", "", "", "", \
+	    sprintf("%28s", ""))
+	gsub(/[^|\n]/, "-", line)
+	printf "%s", line
+	for (i = 1; i <= nrows; i++) {
+		k = rkey[i]
+		s = median(vals["socks5d", k])
+		d = median(vals["sockd", k])
+		m = median(vals["microsocks", k])
+		t = median(vals["direct", k])
+		# "0 failed" targets look at the worst run, not the median.
+		fk = (k == "c32_sessions_s") ? "c32_failed" : k
+		maxfail = (("socks5d", fk) in maxv) ? maxv["socks5d", fk] : ""
+		printf fmtrow, rlabel[i], fmt(s), fmt(d), fmt(m), ratio(s, d), \
+		    ratio(s, m), fmt(t), verdict(rkind[i], rarg[i], s, d, m)
+	}
+}
