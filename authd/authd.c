@@ -13,13 +13,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <security/pam_appl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "authd/authd.h"
+#include "authd/pam.h"
 #include "common/err.h"
 #include "common/ipc.h"
 #include "common/log.h"
@@ -87,18 +87,18 @@ pam_check(const char *service, const char *rhost, struct pam_creds *creds)
 	pam_handle_t *pamh = NULL;
 	int rc;
 
-	if ((rc = pam_start(service, creds->user, &conv, &pamh)) != PAM_SUCCESS) {
-		log_warnx("pam_start(%s): %s", service, pam_strerror(pamh, rc));
+	if ((rc = pam_fns.start(service, creds->user, &conv, &pamh)) != PAM_SUCCESS) {
+		log_warnx("pam_fns.start(%s): %s", service, pam_fns.strerror(pamh, rc));
 		return false;
 	}
-	(void)pam_set_item(pamh, PAM_RHOST, rhost);
-	rc = pam_authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	(void)pam_fns.set_item(pamh, PAM_RHOST, rhost);
+	rc = pam_fns.authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
 	if (rc == PAM_SUCCESS)
-		rc = pam_acct_mgmt(pamh, PAM_SILENT);
+		rc = pam_fns.acct_mgmt(pamh, PAM_SILENT);
 	if (rc != PAM_SUCCESS)
 		log_info("user '%s' from %s refused: %s", creds->user, rhost,
-		    pam_strerror(pamh, rc));
-	pam_end(pamh, rc);
+		    pam_fns.strerror(pamh, rc));
+	pam_fns.end(pamh, rc);
 	return rc == PAM_SUCCESS;
 }
 
@@ -161,7 +161,7 @@ authd_serve_channel(int chan, const struct conf *conf)
 	else
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&client)->sin6_addr,
 		    rhost, sizeof(rhost));
-	{
+	if (authd_pam_load() == 0) {
 		struct pam_creds creds = { up.user, up.pass };
 
 		answer = pam_check(conf_vars(conf)->pam_service, rhost,

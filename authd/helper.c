@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "authd/authd.h"
+#include "authd/pam.h"
 #include "common/err.h"
 #include "common/ipc.h"
 #include "common/log.h"
@@ -141,6 +142,9 @@ helper_start(struct helper *h, const struct conf *conf, uid_t uid, gid_t gid,
 		if (h->kind == HELPER_AUTHD) {
 			proctitle_set("socks5d: authd");
 			log_procname("authd");
+			/* Once, here: each request's child inherits it.  If it
+			 * fails, every password check answers "refused". */
+			(void)authd_pam_load();
 		} else {
 			proctitle_set("socks5d: resolver");
 			log_procname("resolver");

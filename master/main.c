@@ -45,16 +45,13 @@ conf_diag_print(void *ctx, const char *file, unsigned line, bool is_error,
     const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "%s:%u: %s%s\n", file, line,
-	    is_error ? "" : "warning: ", msg);
-}
-
-static void
-conf_diag_log(void *ctx, const char *file, unsigned line, bool is_error,
-    const char *msg)
-{
-	(void)ctx;
-	log_warnx("%s:%u: %s%s", file, line, is_error ? "" : "warning: ", msg);
+	/* Line 0 is the file as a whole (unreadable, no permit line). */
+	if (line == 0)
+		fprintf(stderr, "%s: %s%s\n", file, is_error ? "" : "warning: ",
+		    msg);
+	else
+		fprintf(stderr, "%s:%u: %s%s\n", file, line,
+		    is_error ? "" : "warning: ", msg);
 }
 
 static int
@@ -137,14 +134,11 @@ main(int argc, char **argv)
 		rc = conf_load(opts.conf_path, &conf, conf_diag_print, NULL);
 		if (rc != 0)
 			return EXIT_CONFIG;
-		if (conf_permit_count(conf) == 0)
-			fprintf(stderr, "%s: warning: no permit line: every "
-			    "request will be denied\n", opts.conf_path);
 		fprintf(stderr, "%s: configuration OK\n", opts.conf_path);
 		conf_free(conf);
 		return EXIT_CLEAN;
 	}
-	if (conf_load(opts.conf_path, &conf, conf_diag_log, NULL) != 0) {
+	if (conf_load(opts.conf_path, &conf, master_conf_diag, NULL) != 0) {
 		log_warnx("%s: configuration refused", opts.conf_path);
 		return EXIT_CONFIG;
 	}

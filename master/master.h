@@ -52,9 +52,18 @@ int master_serve(const struct master_opts *opts, struct conf *conf,
 int master_serve_inetd(const struct master_opts *opts, struct conf *conf,
     const struct sandbox *sb);
 
+/* conf_diag_fn that logs each diagnostic (start-up and SIGHUP). */
+void master_conf_diag(void *ctx, const char *file, unsigned line,
+    bool is_error, const char *msg);
+
 /* TCP wrappers for one connection (master/wrap.c); writes the wrap audit
- * record.  Runs in the forked worker before its sandbox. */
+ * record.  Runs in the forked worker before its sandbox; hosts_access is
+ * skipped when the master found no rule in either table. */
 bool wrap_check(const struct conf *conf, int client_fd,
-    const struct sockaddr *client);
+    const struct sockaddr *client, bool tables_have_rules);
+
+/* In the master, per connection: whether hosts.allow or hosts.deny holds
+ * any rule (a stat of each; re-read only when one changed). */
+bool wrap_needed(const struct conf *conf);
 
 #endif

@@ -263,15 +263,16 @@ children_reap(struct master *m)
 	}
 }
 
-static void
-conf_diag_log(void *ctx, const char *file, unsigned line, bool is_error,
+void
+master_conf_diag(void *ctx, const char *file, unsigned line, bool is_error,
     const char *msg)
 {
 	(void)ctx;
-	if (is_error)
-		log_warnx("%s:%u: %s", file, line, msg);
+	if (line == 0)
+		log_warnx("%s: %s%s", file, is_error ? "" : "warning: ", msg);
 	else
-		log_warnx("%s:%u: warning: %s", file, line, msg);
+		log_warnx("%s:%u: %s%s", file, line,
+		    is_error ? "" : "warning: ", msg);
 }
 
 /* SIGHUP: the new file replaces the old only if it loads completely.
@@ -283,7 +284,7 @@ master_reload(struct master *m)
 	const struct conf_vars *old_vars = conf_vars(m->conf);
 
 	log_info("SIGHUP: reloading %s", m->opts->conf_path);
-	if (conf_load(m->opts->conf_path, &fresh, conf_diag_log, NULL) != 0) {
+	if (conf_load(m->opts->conf_path, &fresh, master_conf_diag, NULL) != 0) {
 		log_warnx("reload of %s refused; the previous rules stay in "
 		    "force", m->opts->conf_path);
 		return;
@@ -307,6 +308,7 @@ master_accept(struct master *m, int listen_fd)
 		struct sockaddr_storage client;
 		socklen_t len = sizeof(client);
 		unsigned ban_line;
+		bool wrap_rules;
 		pid_t pid;
 		int fd;
 
@@ -352,13 +354,15 @@ master_accept(struct master *m, int listen_fd)
 			close(fd);
 			continue;
 		}
+		wrap_rules = wrap_needed(m->conf);
 		pid = fork();
 		if (pid == 0) {
 			struct spawn_ctx ctx = { .conf = m->conf, .sb = m->sb,
 			    .authd_door = m->helpers[HELPER_AUTHD].worker_door,
 			    .resolver_door =
 			    m->helpers[HELPER_RESOLVER].worker_door,
-			    .relay_copy = m->opts->relay_copy };
+			    .relay_copy = m->opts->relay_copy,
+			    .wrap_rules = wrap_rules };
 
 			for (size_t i = 0; i < m->n_listen; i++)
 				close(m->listen_fds[i]);

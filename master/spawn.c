@@ -93,7 +93,8 @@ spawn_worker(const struct spawn_ctx *ctx, int client_fd,
 	proctitle_set("socks5d: worker %s", shown);
 	log_procname("worker");
 
-	if (!wrap_check(ctx->conf, client_fd, (const struct sockaddr *)client))
+	if (!wrap_check(ctx->conf, client_fd, (const struct sockaddr *)client,
+	    ctx->wrap_rules))
 		_exit(WORKER_EXIT_DENIED);
 	audit_accept(&wc);
 	if (relay_pipes_open(&pipes) != 0) {
@@ -133,7 +134,7 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 	wo.authd_door = authd.worker_door;
 	wo.resolver_door = resolver.worker_door;
 	if (wc.have_addr && !wrap_check(conf, STDIN_FILENO,
-	    (const struct sockaddr *)&wc.addr))
+	    (const struct sockaddr *)&wc.addr, true))
 		return WORKER_EXIT_DENIED;
 	audit_accept(&wc);
 	if (relay_pipes_open(&pipes) != 0)

@@ -17,6 +17,7 @@ struct spawn_ctx {
 	int authd_door;
 	int resolver_door;
 	bool relay_copy;
+	bool wrap_rules;     /* the hosts_access tables hold rules */
 };
 
 /* In the child after fork(), with the listen sockets already closed:

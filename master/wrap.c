@@ -10,9 +10,21 @@
  * it is still before the privilege drop, so it can read the tables.  The
  * cost is a fork for a refused client, bounded like every other client by
  * SOCKS5_MAXCHILD.
+ *
+ * Most hosts carry hosts.allow and hosts.deny with comments only.  Then
+ * hosts_access can only answer "allow", and reading both files in every
+ * worker costs syscalls and private pages; the master keeps track (one
+ * stat of each file per connection, a re-read only when one changed) and
+ * tells the worker whether the tables hold any rule at all.
+ *
+ * Globals: wrap_cache, that master-side record of the two files.
  */
 #include <sys/socket.h>
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <tcpd.h>
@@ -22,18 +34,121 @@
 #include "conf/conf.h"
 #include "master/master.h"
 
+/*
+ * libwrap.a calls yp_get_default_domain (libnsl) only for @netgroup
+ * patterns, to pass the NIS domain to innetgr(3).  Linking libnsl would map
+ * NIS, RPC and Kerberos libraries into every worker; instead socks5d
+ * answers "no NIS domain", and innetgr then matches a netgroup member of
+ * any domain (netgroups from /etc/netgroup or any NSS source still work).
+ */
+int yp_get_default_domain(char **domain);
+
+int
+yp_get_default_domain(char **domain)
+{
+	*domain = NULL;
+	return 12;   /* YPERR_NODOM */
+}
+
+struct wrap_file {
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	bool has_rules;
+};
+
+static struct {
+	char allow_path[4096], deny_path[4096];
+	struct wrap_file allow, deny;
+} wrap_cache;
+
+/* hosts_access(5): blank lines and lines whose first non-blank character
+ * is '#' are ignored; anything else is (part of) a rule. */
+static bool
+file_has_rules(const char *path)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return errno != ENOENT;   /* unreadable: let libwrap decide */
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		const char *p = line + strspn(line, " \t\r\n");
+
+		found = *p != '\0' && *p != '#';
+	}
+	fclose(f);
+	return found;
+}
+
+static bool
+wrap_file_check(const char *path, char *cached_path, size_t cached_size,
+    struct wrap_file *wf)
+{
+	struct stat st;
+	bool same;
+
+	if (stat(path, &st) == -1) {
+		wf->present = false;
+		/* Missing: no rules.  Unreadable for another reason: let
+		 * hosts_access see what it makes of it. */
+		wf->has_rules = errno != ENOENT;
+		snprintf(cached_path, cached_size, "%s", path);
+		return wf->has_rules;
+	}
+	same = wf->present && strcmp(cached_path, path) == 0 &&
+	    wf->dev == st.st_dev && wf->ino == st.st_ino &&
+	    wf->size == st.st_size &&
+	    wf->mtime.tv_sec == st.st_mtim.tv_sec &&
+	    wf->mtime.tv_nsec == st.st_mtim.tv_nsec;
+	if (!same) {
+		snprintf(cached_path, cached_size, "%s", path);
+		wf->present = true;
+		wf->dev = st.st_dev;
+		wf->ino = st.st_ino;
+		wf->size = st.st_size;
+		wf->mtime = st.st_mtim;
+		wf->has_rules = file_has_rules(path);
+	}
+	return wf->has_rules;
+}
+
+bool
+wrap_needed(const struct conf *conf)
+{
+	const struct conf_vars *vars = conf_vars(conf);
+	bool allow = wrap_file_check(vars->hosts_allow, wrap_cache.allow_path,
+	    sizeof(wrap_cache.allow_path), &wrap_cache.allow);
+	bool deny = wrap_file_check(vars->hosts_deny, wrap_cache.deny_path,
+	    sizeof(wrap_cache.deny_path), &wrap_cache.deny);
+
+	return allow || deny;
+}
+
 /* libwrap reads these to decide its own log priority. */
 int allow_severity = LOG_INFO;
 int deny_severity = LOG_WARNING;
 
 bool
 wrap_check(const struct conf *conf, int client_fd,
-    const struct sockaddr *client)
+    const struct sockaddr *client, bool tables_have_rules)
 {
 	const struct conf_vars *vars = conf_vars(conf);
 	struct audit_rec rec = AUDIT_REC("wrap");
 	struct request_info req;
 	bool allowed;
+
+	if (!tables_have_rules) {
+		rec.decision = "permit";
+		rec.client = client;
+		rec.reason = "no rules in the hosts_access tables";
+		rec.pid = getpid();
+		(void)audit_write(&rec);
+		return true;
+	}
 
 	/* libwrap's globals name the tables (as writable strings); set per
 	 * call, since a reload may have changed them. */

@@ -399,6 +399,29 @@ session_connect(struct session *s)
 	return session_reply(s, true, REP_SUCCEEDED, (struct sockaddr *)&bound);
 }
 
+/* Grammar 2 step 2: SOCKS4 has no method negotiation and counts as method
+ * n, so the first auth line matching the client must allow n (or -).  A
+ * file without auth lines leaves the decision to the access rules, whose
+ * record then names the deciding line (the SPEC's "none only where a
+ * permit could match" is about what a SOCKS5 client is offered). */
+static bool
+session_v4_auth_allows(struct session *s)
+{
+	uint8_t methods[4];
+	size_t n = 0;
+	unsigned line = 0;
+
+	if (rules_auth(s->conf, s->client_sa, methods, sizeof(methods), &n,
+	    &line) != 0) {
+		rule_format(s, 0);
+		return false;
+	}
+	if (line == 0)
+		return true;
+	rule_format(s, line);
+	return memchr(methods, METHOD_NONE, n) != NULL;
+}
+
 /* Read the request (after the greeting for SOCKS5) and check what this
  * server can do with it before the rules are asked. */
 static int
@@ -423,6 +446,11 @@ session_request(struct session *s)
 	if (s->version == SOCKS_V4 && !conf_vars(s->conf)->v4support) {
 		s->reason = "SOCKS4 is disabled (SOCKS5_V4SUPPORT)";
 		snprintf(s->rule, sizeof(s->rule), "SOCKS5_V4SUPPORT");
+		(void)session_reply(s, false, REP_NOT_ALLOWED, NULL);
+		return ERR_DENIED;
+	}
+	if (s->version == SOCKS_V4 && !session_v4_auth_allows(s)) {
+		s->reason = "the auth section does not allow method n";
 		(void)session_reply(s, false, REP_NOT_ALLOWED, NULL);
 		return ERR_DENIED;
 	}

@@ -1,0 +1,48 @@
+/*
+ * libpam, loaded with dlopen by authd alone.
+ *
+ * Why not link it: every worker is forked from the master, and each shared
+ * library the master maps is copied into every fork (its mappings, page
+ * tables and relocated data).  libpam brings libaudit and libcap-ng; only
+ * authd ever calls it.  authd loads it once at start (as root, before any
+ * request), and its per-request children inherit the loaded copy.
+ *
+ * Globals: pam_fns, the resolved entry points, written once by
+ * authd_pam_load in authd.
+ */
+#include <dlfcn.h>
+#include <stddef.h>
+
+#include "authd/pam.h"
+#include "common/err.h"
+#include "common/log.h"
+
+struct authd_pam pam_fns;
+
+int
+authd_pam_load(void)
+{
+	void *lib;
+
+	if (pam_fns.start != NULL)
+		return 0;
+	if ((lib = dlopen("libpam.so.0", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		log_warnx("cannot load libpam.so.0: %s", dlerror());
+		return ERR_SYS;
+	}
+	/* The casts go through void * as POSIX dlsym requires. */
+	*(void **)&pam_fns.start = dlsym(lib, "pam_start");
+	*(void **)&pam_fns.end = dlsym(lib, "pam_end");
+	*(void **)&pam_fns.set_item = dlsym(lib, "pam_set_item");
+	*(void **)&pam_fns.authenticate = dlsym(lib, "pam_authenticate");
+	*(void **)&pam_fns.acct_mgmt = dlsym(lib, "pam_acct_mgmt");
+	*(void **)&pam_fns.strerror = dlsym(lib, "pam_strerror");
+	if (pam_fns.start == NULL || pam_fns.end == NULL ||
+	    pam_fns.set_item == NULL || pam_fns.authenticate == NULL ||
+	    pam_fns.acct_mgmt == NULL || pam_fns.strerror == NULL) {
+		log_warnx("libpam.so.0 lacks a PAM entry point");
+		pam_fns.start = NULL;
+		return ERR_SYS;
+	}
+	return 0;
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+# Privilege separation (README "Security model"): what each process is
+# allowed, TCP wrappers, authd and the resolver restarted after a kill,
+# penalties for clients whose worker crashed.  Runs as root.
+
+load lib/common
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || skip "the sandbox tests need root"
+	server_start EH echohash
+	make_www "$BATS_FILE_TMPDIR/www"
+	head -c 8M /dev/urandom >"$BATS_FILE_TMPDIR/www/big"
+	server_start WWW http --dir "$BATS_FILE_TMPDIR/www"
+	# A PAM service for RFC 1929: pam_exec hands the password to a script
+	# that accepts alice/secret only.  Removed in teardown_file.
+	PAM_SERVICE="socks5d-test-$$"
+	export PAM_SERVICE
+	cat >"$BATS_FILE_TMPDIR/check-pass" <<'SH'
+#!/bin/sh
+IFS= read -r pw || true
+[ "$PAM_USER" = alice ] && [ "$pw" = secret ]
+SH
+	chmod 0755 "$BATS_FILE_TMPDIR/check-pass"
+	printf 'auth required pam_exec.so expose_authtok quiet %s\naccount required pam_permit.so\n' \
+	    "$BATS_FILE_TMPDIR/check-pass" >"/etc/pam.d/$PAM_SERVICE"
+	printf 'socks5d: 127.0.0.3\n' >"$BATS_FILE_TMPDIR/hosts.deny"
+	write_conf "$BATS_FILE_TMPDIR/socks5.conf" \
+	    "set SOCKS5_PAM_SERVICE $PAM_SERVICE" \
+	    "set SOCKS5_HOSTS_ALLOW $BATS_FILE_TMPDIR/hosts.allow" \
+	    "set SOCKS5_HOSTS_DENY $BATS_FILE_TMPDIR/hosts.deny" \
+	    "auth - - u,n" \
+	    "permit u - - - - - alice" \
+	    "deny u - - - - -" \
+	    "permit n - - - - -"
+	AUDIT="$BATS_FILE_TMPDIR/audit.jsonl"
+	export AUDIT
+	daemon_start S "$BATS_FILE_TMPDIR/socks5.conf" -- -a "$AUDIT"
+}
+
+teardown_file() {
+	cleanup_file
+	rm -f "/etc/pam.d/${PAM_SERVICE:-socks5d-test-none}"
+}
+
+teardown() {
+	cleanup_test
+}
+
+# child_with_title PID TITLE: the pid of PID's child whose command line
+# starts with TITLE.
+child_with_title() {
+	local c
+	for c in $(daemon_children "$1"); do
+		case $(tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null) in
+		"$2"*) echo "$c"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# audit_at_least N FILE [KEY VALUE]...: at least N records match (for
+# wait_until, which re-runs it).
+audit_at_least() {
+	local n=$1
+	shift
+	[ "$(audit_count "$@")" -ge "$n" ]
+}
+
+status_field() { # PID FIELD: the first value of FIELD in /proc/PID/status
+	awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status"
+}
+
+# hold NAME SRC: a SOCKS5 session from SRC held open; sets HELD_PID to its
+# worker's pid.
+hold() {
+	local ready="$BATS_TEST_TMPDIR/$1.ready"
+	bg "$1" socks -p "127.0.0.1:$S_PORT" --src "$2" -d 127.0.0.1 -P "$EH_PORT" \
+	    ready:"$ready" sleep:20
+	wait_until 10 test -e "$ready" || { fail "session $1 not established"; return 1; }
+	HELD_PID=$(wait_until 5 child_with_title "$S_PID" "socks5d: worker $2:" &&
+	    child_with_title "$S_PID" "socks5d: worker $2:") ||
+	    { fail "no worker for $2"; return 1; }
+}
+
+@test "a worker runs as nobody, chrooted in the empty dir, no_new_privs, seccomp" {
+	hold H1 127.0.0.1
+	assert_eq "$(status_field "$HELD_PID" Uid)" "$(id -u nobody)" "worker uid"
+	assert_eq "$(status_field "$HELD_PID" Gid)" "$(id -g nobody)" "worker gid"
+	assert_eq "$(status_field "$HELD_PID" NoNewPrivs)" 1 "NoNewPrivs"
+	assert_eq "$(status_field "$HELD_PID" Seccomp)" 2 "Seccomp (filter mode)"
+	assert_eq "$(readlink "/proc/$HELD_PID/root")" /run/socks5d/empty "root dir"
+	[ -z "$(ls -A /run/socks5d/empty)" ] || fail "the chroot is not empty"
+	# Few descriptors: nothing of the master's beyond what it needs.
+	local nfd
+	nfd=$(ls "/proc/$HELD_PID/fd" | wc -l)
+	[ "$nfd" -le 16 ] || fail "worker holds $nfd descriptors"
+	assert_eq "$(awk '/^Max open files/ {print $4}' "/proc/$HELD_PID/limits")" 64 "RLIMIT_NOFILE"
+	assert_eq "$(awk '/^Max processes/ {print $3}' "/proc/$HELD_PID/limits")" 0 "RLIMIT_NPROC"
+}
+
+@test "master and authd run as root, the resolver as nobody, each its own process" {
+	local authd resolver
+	assert_eq "$(status_field "$S_PID" Uid)" 0 "master uid"
+	authd=$(child_with_title "$S_PID" "socks5d: authd") || fail "no authd process"
+	resolver=$(child_with_title "$S_PID" "socks5d: resolver") || fail "no resolver process"
+	assert_eq "$(status_field "$authd" Uid)" 0 "authd uid"
+	assert_eq "$(status_field "$resolver" Uid)" "$(id -u nobody)" "resolver uid"
+	assert_eq "$(status_field "$resolver" NoNewPrivs)" 1 "resolver NoNewPrivs"
+	[ "$authd" != "$S_PID" ] && [ "$resolver" != "$authd" ]
+}
+
+@test "names resolve inside the sandbox: /etc/hosts (localhost) through the resolver" {
+	run curl_socks -o /dev/null -w '%{http_code}' --socks5-hostname "127.0.0.1:$S_PORT" \
+	    "http://localhost:$WWW_PORT/index.html"
+	assert_eq "$output" 200 "localhost through the resolver"
+}
+
+@test "TCP wrappers: hosts.deny refuses 127.0.0.3 with no reply, 127.0.0.1 is served" {
+	run socks -p "127.0.0.1:$S_PORT" --src 127.0.0.3 -d 127.0.0.1 -P "$EH_PORT"
+	assert_match "$output" "error=(eof|reset) in method reply after 0 bytes" \
+	    "refused without a reply"
+	run curl_socks -o /dev/null -w '%{http_code}' --socks5 "127.0.0.1:$S_PORT" \
+	    "http://127.0.0.1:$WWW_PORT/index.html"
+	assert_eq "$output" 200 "127.0.0.1 served"
+	wait_until 5 audit_at_least 1 "$AUDIT" event wrap decision deny
+	assert_match "$(audit_records "$AUDIT" event wrap decision deny)" '"client":"127\.0\.0\.3:'
+	[ "$(audit_count "$AUDIT" event wrap decision permit)" -ge 1 ]
+}
+
+@test "RFC 1929 through authd and PAM: right password served, wrong refused, audited" {
+	run curl_socks -o /dev/null -w '%{http_code}' -x "socks5h://alice:secret@127.0.0.1:$S_PORT" \
+	    "http://127.0.0.1:$WWW_PORT/index.html"
+	assert_eq "$output" 200 "alice with the right password"
+	run curl_socks -o /dev/null -x "socks5h://alice:wrong@127.0.0.1:$S_PORT" \
+	    "http://127.0.0.1:$WWW_PORT/index.html"
+	[ "$status" -ne 0 ] || fail "a wrong password was accepted"
+	run curl_socks -o /dev/null -x "socks5h://bob:secret@127.0.0.1:$S_PORT" \
+	    "http://127.0.0.1:$WWW_PORT/index.html"
+	[ "$status" -ne 0 ] || fail "bob was accepted"
+	[ "$(audit_count "$AUDIT" event auth method userpass user alice decision permit)" -ge 1 ]
+	[ "$(audit_count "$AUDIT" event auth method userpass user alice decision deny)" -ge 1 ]
+	[ "$(audit_count "$AUDIT" event auth method userpass user bob decision deny)" -ge 1 ]
+	! grep -q secret "$AUDIT" || fail "a password reached the audit log"
+}
+
+@test "authd killed with SIGKILL mid-session: the session goes on, a new login works" {
+	local authd out="$BATS_TEST_TMPDIR/big.out"
+	authd=$(child_with_title "$S_PID" "socks5d: authd")
+	# An authenticated download paced to last about 2 s.
+	bg A curl_socks -o "$out" --limit-rate 4M \
+	    -x "socks5h://alice:secret@127.0.0.1:$S_PORT" \
+	    "http://127.0.0.1:$WWW_PORT/big"
+	wait_until 10 test -s "$out" || fail "the download did not start"
+	kill -KILL "$authd"
+	wait_until 10 eval 'n=$(child_with_title "$S_PID" "socks5d: authd") && [ "$n" != "$authd" ]' ||
+	    fail "authd was not restarted"
+	run curl_socks -o /dev/null -w '%{http_code}' -x "socks5h://alice:secret@127.0.0.1:$S_PORT" \
+	    "http://127.0.0.1:$WWW_PORT/index.html"
+	assert_eq "$output" 200 "login after the restart"
+	bg_wait A 30
+	assert_eq "$status" 0 "the running session"
+	assert_eq "$(sha "$out")" "$(sha "$BATS_FILE_TMPDIR/www/big")" "downloaded bytes"
+}
+
+@test "the resolver killed: it comes back and names resolve again" {
+	local res
+	res=$(child_with_title "$S_PID" "socks5d: resolver")
+	kill -KILL "$res"
+	wait_until 10 eval 'n=$(child_with_title "$S_PID" "socks5d: resolver") && [ "$n" != "$res" ]' ||
+	    fail "resolver was not restarted"
+	run curl_socks -o /dev/null -w '%{http_code}' --socks5-hostname "127.0.0.1:$S_PORT" \
+	    "http://localhost:$WWW_PORT/index.html"
+	assert_eq "$output" 200 "a name after the restart"
+}
+
+@test "a worker killed by a signal: error record, its client address is penalised" {
+	hold H2 127.0.0.4
+	kill -SEGV "$HELD_PID"
+	wait_until 5 audit_at_least 1 "$AUDIT" event error pid "$HELD_PID" ||
+	    fail "no error record for worker $HELD_PID"
+	assert_match "$(audit_records "$AUDIT" event error pid "$HELD_PID")" '"signal":11'
+	run socks -p "127.0.0.1:$S_PORT" --src 127.0.0.4 -d 127.0.0.1 -P "$EH_PORT"
+	assert_match "$output" "error=(eof|reset) in method reply after 0 bytes" \
+	    "the crashed client's address is refused"
+	[ "$(audit_count "$AUDIT" event ban rule penalty)" -ge 1 ] || fail "no penalty record"
+	assert_serves "$S_PORT" "$EH_PORT"
+}
