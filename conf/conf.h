@@ -52,6 +52,10 @@ struct conf_vars {
 	unsigned idle_timeout_min;   /* SOCKS5_TIMEOUT, default 15, 0 = none */
 	unsigned max_child;          /* SOCKS5_MAXCHILD, default 1024 */
 	unsigned shutdown_grace_s;   /* SOCKS5_SHUTDOWN_GRACE, default 30 */
+	unsigned penalty_s;          /* SOCKS5_PENALTY: first block after a
+	                              * worker crash, default 10; 0 = off */
+	unsigned penalty_max_s;      /* SOCKS5_PENALTY_MAX, default 600 */
+	unsigned penalty_table;      /* SOCKS5_PENALTY_TABLE, default 1024 */
 	bool noident;                /* SOCKS5_NOIDENT */
 	bool demand_ident;           /* SOCKS5_DEMAND_IDENT */
 	bool reversemap;             /* SOCKS5_REVERSEMAP */

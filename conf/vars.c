@@ -70,6 +70,11 @@ static const struct var_def var_defs[] = {
 	{ "SOCKS5_HOSTS_ALLOW", VK_PATH, FIELD(hosts_allow), 0, 0, NULL },
 	{ "SOCKS5_HOSTS_DENY", VK_PATH, FIELD(hosts_deny), 0, 0, NULL },
 	{ "SOCKS5_PAM_SERVICE", VK_SERVICE, FIELD(pam_service), 0, 0, NULL },
+	{ "SOCKS5_PENALTY", VK_UINT, FIELD(penalty_s), 0, 86400, "seconds" },
+	{ "SOCKS5_PENALTY_MAX", VK_UINT, FIELD(penalty_max_s), 0, 604800,
+	    "seconds" },
+	{ "SOCKS5_PENALTY_TABLE", VK_UINT, FIELD(penalty_table), 1, 1000000,
+	    "addresses" },
 	{ "SOCKS5_FAKEALLHOSTS", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LOCALDNSONLY", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LIBCONF", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
@@ -85,6 +90,9 @@ vars_defaults(struct conf_vars *v)
 	v->idle_timeout_min = 15;
 	v->max_child = 1024;
 	v->shutdown_grace_s = 30;
+	v->penalty_s = 10;
+	v->penalty_max_s = 600;
+	v->penalty_table = 1024;
 	v->v4support = true;
 	snprintf(v->pwdfile, sizeof(v->pwdfile), "/etc/socks5.passwd");
 	snprintf(v->hosts_allow, sizeof(v->hosts_allow), "/etc/hosts.allow");

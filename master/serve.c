@@ -38,9 +38,6 @@ static volatile sig_atomic_t got_stop;
  * signals again, so a flood cannot starve reaping or a stop. */
 enum { ACCEPT_BURST = 64 };
 
-/* Crash penalties (master/penalty.c): first block, cap, table size. */
-enum { PENALTY_BASE_S = 10, PENALTY_MAX_S = 600, PENALTY_TABLE = 1024 };
-
 /* A helper that dies sooner than this after its start is restarted only
  * after this delay, so a helper that cannot start does not spin. */
 enum { HELPER_RESTART_DELAY_S = 1 };
@@ -229,8 +226,9 @@ worker_crashed(struct master *m, pid_t pid, int sig,
 	(void)audit_write(&rec);
 	if (known)
 		blocked = penalty_strike(m->penalty,
-		    (const struct sockaddr *)client, PENALTY_BASE_S,
-		    PENALTY_MAX_S);
+		    (const struct sockaddr *)client,
+		    conf_vars(m->conf)->penalty_s,
+		    conf_vars(m->conf)->penalty_max_s);
 	log_warnx("worker %ld killed by signal %d%s; client blocked for %lld s",
 	    (long)pid, sig, sig == SIGSYS ? " (seccomp)" : "",
 	    (long long)blocked);
@@ -292,6 +290,9 @@ master_reload(struct master *m)
 	if (strcmp(old_vars->bindintfc, conf_vars(fresh)->bindintfc) != 0 ||
 	    old_vars->has_bindintfc != conf_vars(fresh)->has_bindintfc)
 		log_warnx("SOCKS5_BINDINTFC changed: takes effect at restart");
+	if (old_vars->penalty_table != conf_vars(fresh)->penalty_table)
+		log_warnx("SOCKS5_PENALTY_TABLE changed: takes effect at "
+		    "restart");
 	conf_free(m->conf);
 	m->conf = fresh;
 	/* authd checks with its own copy of the settings (PAM service):
@@ -424,7 +425,9 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	    .worker_door = -1 };
 	m.helpers[HELPER_RESOLVER] = (struct helper){ .kind = HELPER_RESOLVER,
 	    .worker_door = -1 };
-	if (penalty_new(PENALTY_TABLE, &m.penalty) != 0)
+	/* Sized once: SOCKS5_PENALTY_TABLE changes take effect at restart,
+	 * so a reload never forgets who is blocked. */
+	if (penalty_new(conf_vars(conf)->penalty_table, &m.penalty) != 0)
 		fatalx("out of memory");
 	if (sandbox_privileged(sb))
 		m.kmsg_fd = kmsg_open();

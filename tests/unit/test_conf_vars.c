@@ -62,6 +62,8 @@ test_defaults(void)
 	CHECK(v->neg_timeout_s == 30 && v->idle_timeout_min == 15 &&
 	    v->max_child == 1024 && v->shutdown_grace_s == 30,
 	    "numeric defaults: 30 s, 15 min, 1024, 30 s");
+	CHECK(v->penalty_s == 10 && v->penalty_max_s == 600 &&
+	    v->penalty_table == 1024, "penalty defaults: 10 s, 600 s, 1024");
 	CHECK(!v->noident && !v->demand_ident && !v->reversemap &&
 	    !v->noreversemap && v->v4support, "flag defaults");
 	CHECK(!v->has_bindintfc && v->bind_addr_len == 0 &&
@@ -112,6 +114,14 @@ static const struct var_row var_rows[] = {
 	{ "set SOCKS5_SHUTDOWN_GRACE 0", true, "grace", 0, NULL },
 	{ "set SOCKS5_SHUTDOWN_GRACE 86400", true, "grace", 86400, NULL },
 	{ "set SOCKS5_SHUTDOWN_GRACE 86401", false, NULL, 0, NULL },
+	{ "set SOCKS5_PENALTY 0", true, "penalty", 0, NULL },
+	{ "set SOCKS5_PENALTY 86400", true, "penalty", 86400, NULL },
+	{ "set SOCKS5_PENALTY 86401", false, NULL, 0, NULL },
+	{ "set SOCKS5_PENALTY_MAX 604800", true, "penalty_max", 604800, NULL },
+	{ "set SOCKS5_PENALTY_MAX 604801", false, NULL, 0, NULL },
+	{ "set SOCKS5_PENALTY_TABLE 1", true, "penalty_table", 1, NULL },
+	{ "set SOCKS5_PENALTY_TABLE 0", false, NULL, 0, NULL },
+	{ "set SOCKS5_PENALTY_TABLE 1000001", false, NULL, 0, NULL },
 	{ "set SOCKS5_PWDFILE /etc/socks5d/passwd", true, "pwdfile", 0,
 	  "/etc/socks5d/passwd" },
 	{ "set SOCKS5_PWDFILE", false, NULL, 0, NULL },
@@ -159,6 +169,11 @@ var_value(const struct conf_vars *v, const struct var_row *row)
 	if (strcmp(f, "maxchild") == 0) return v->max_child == row->want;
 	if (strcmp(f, "neg") == 0) return v->neg_timeout_s == row->want;
 	if (strcmp(f, "grace") == 0) return v->shutdown_grace_s == row->want;
+	if (strcmp(f, "penalty") == 0) return v->penalty_s == row->want;
+	if (strcmp(f, "penalty_max") == 0)
+		return v->penalty_max_s == row->want;
+	if (strcmp(f, "penalty_table") == 0)
+		return v->penalty_table == row->want;
 	if (strcmp(f, "pwdfile") == 0) return !strcmp(v->pwdfile, row->want_s);
 	if (strcmp(f, "allow") == 0) return !strcmp(v->hosts_allow, row->want_s);
 	if (strcmp(f, "deny") == 0) return !strcmp(v->hosts_deny, row->want_s);
