@@ -196,3 +196,26 @@ fetch() { # [curl options]: fetch the test page through D; prints the code
 	run socks -p "127.0.0.1:$D_PORT" -d 127.0.0.1 -P "$EH_PORT" send:x shutdown recv
 	assert_field reply 0 "still served under the old rules"
 }
+
+@test "the seed's three gateways (conf/examples) pass -t on a host that owns their addresses" {
+	local ns="socks5d-examples-$$" a f
+	ip netns add "$ns" || skip "cannot create a network namespace"
+	echo "$ns" >"$BATS_TEST_TMPDIR/netns"
+	ip netns exec "$ns" ip link set lo up
+	# The gateways' own interface addresses, on the namespace's loopback
+	# only: -t checks ownership, nothing is sent anywhere.
+	for a in 10.0.3.1 10.0.4.1 192.168.100.1 192.168.100.2 172.31.0.1 198.51.100.1; do
+		ip -n "$ns" addr add "$a/32" dev lo
+	done
+	for f in "$BATS_TEST_DIRNAME"/../conf/examples/*.conf; do
+		run ip netns exec "$ns" "$SOCKS5D" -t -f "$f"
+		echo "$output"
+		assert_eq "$status" 0 "-t $(basename "$f")"
+		[[ $output != *warning* ]] || fail "$(basename "$f") has warnings"
+	done
+	# Here, where 10.0.3.1 is nobody's, the same file is refused.
+	run "$SOCKS5D" -t -f "$BATS_TEST_DIRNAME/../conf/examples/socks-int1.conf"
+	assert_eq "$status" 1 "-t on a host without the interface address"
+	assert_match "$output" "socks-int1\\.conf:[0-9]+: .*10\\.0\\.3\\.1"
+	ip netns del "$ns"
+}
