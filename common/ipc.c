@@ -15,7 +15,7 @@
 /* Payload bounds.  RESOLVE: u8 length + 1..255 name bytes.  ANSWER: u8
  * status, u8 count, count addresses.  USERPASS: client address as an
  * IPC_ADDR (17) + u16 port, then u8-prefixed user (1..255) and password
- * (0..255). */
+ * (0..255).  CLIENT: IPC address (17) + u16 port. */
 static const struct ipc_msgdef ipc_table[] = {
 	{ IPC_OPEN, FROM_WORKER, 1, 1, "open" },
 	{ IPC_RESOLVE, FROM_WORKER, 2, 256, "resolve" },
@@ -24,6 +24,7 @@ static const struct ipc_msgdef ipc_table[] = {
 	{ IPC_AUTH_USERPASS, FROM_WORKER, IPC_ADDR_LEN + 2 + 2 + 1,
 	    IPC_ADDR_LEN + 2 + 2 + 255 + 255, "auth-userpass" },
 	{ IPC_AUTH_ANSWER, FROM_HELPER, 1, 1, "auth-answer" },
+	{ IPC_CLIENT, FROM_MASTER, IPC_ADDR_LEN + 2, IPC_ADDR_LEN + 2, "client" },
 };
 
 const struct ipc_msgdef *

@@ -10,6 +10,10 @@
  * socketpair and sending one end over the helper's shared "door" socket
  * (IPC_OPEN, carrying the fd); every later frame of that worker travels on
  * its private channel, so answers cannot reach another worker.
+ *
+ * The master hands an accepted client to a spare worker (forked and
+ * sandboxed before the client arrived) with IPC_CLIENT on that spare's own
+ * socketpair: the client's address and port, and the socket.
  */
 #ifndef SOCKS5D_IPC_H
 #define SOCKS5D_IPC_H
@@ -27,12 +31,14 @@ enum ipc_type {
 	IPC_RESOLVE_ANSWER = 3,   /* resolver -> worker: status, addresses */
 	IPC_AUTH_USERPASS = 4,    /* worker -> authd: client, user, password */
 	IPC_AUTH_ANSWER = 5,      /* authd -> worker: status */
-	IPC_TYPE_MAX = 6,
+	IPC_CLIENT = 6,           /* master -> spare worker: address, + fd */
+	IPC_TYPE_MAX = 7,
 };
 
 enum ipc_from {
 	FROM_WORKER = 1,
 	FROM_HELPER = 2,
+	FROM_MASTER = 3,
 };
 
 struct ipc_msgdef {

@@ -26,6 +26,7 @@
 #include "master/master.h"
 #include "master/kmsg.h"
 #include "master/penalty.h"
+#include "master/spare.h"
 #include "master/spawn.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
@@ -42,6 +43,10 @@ enum { ACCEPT_BURST = 64 };
  * after this delay, so a helper that cannot start does not spin. */
 enum { HELPER_RESTART_DELAY_S = 1 };
 
+/* Spare workers kept ready (master/spare.h): enough that a burst of
+ * clients finds one while the master forks the next. */
+enum { SPARES_WANTED = 2 };
+
 struct child {
 	pid_t pid;
 	struct sockaddr_storage client;
@@ -56,6 +61,7 @@ struct master {
 	bool helper_pending[2];            /* restart due at helper_restart_at */
 	struct timespec helper_restart_at[2];
 	struct penalty *penalty;
+	struct spare_pool spares;
 	int kmsg_fd;                       /* kernel log, for SIGSYS details */
 	int *listen_fds;
 	size_t n_listen;
@@ -140,6 +146,33 @@ children_remove(struct master *m, pid_t pid, struct sockaddr_storage *client)
 }
 
 static void
+spawn_ctx_fill(const struct master *m, bool wrap_rules, struct spawn_ctx *ctx)
+{
+	*ctx = (struct spawn_ctx){ .conf = m->conf, .sb = m->sb,
+	    .authd_door = m->helpers[HELPER_AUTHD].worker_door,
+	    .resolver_door = m->helpers[HELPER_RESOLVER].worker_door,
+	    .relay_copy = m->opts->relay_copy, .wrap_rules = wrap_rules };
+}
+
+/* Keep SPARES_WANTED spares ready, within SOCKS5_MAXCHILD. */
+static void
+spares_fill(struct master *m)
+{
+	struct spawn_ctx ctx;
+
+	if (m->stopping || m->helper_pending[0] || m->helper_pending[1])
+		return;
+	spawn_ctx_fill(m, false, &ctx);
+	while (m->spares.n < SPARES_WANTED &&
+	    m->n_children + m->spares.n < conf_vars(m->conf)->max_child) {
+		if (spare_start(&m->spares, &ctx) != 0) {
+			log_warn("cannot fork a spare worker");
+			return;
+		}
+	}
+}
+
+static void
 helper_launch(struct master *m, int i)
 {
 	int close_fds[LISTEN_MAX + 1];
@@ -162,6 +195,8 @@ helper_launch(struct master *m, int i)
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &m->helper_started[i]);
+	/* Spares hold the old door: replace them. */
+	spare_retire_all(&m->spares);
 }
 
 /* A helper exited: workers holding its old door fail closed; new workers
@@ -246,6 +281,16 @@ children_reap(struct master *m)
 
 		if (helper_reaped(m, pid, status))
 			continue;
+		if (spare_reaped(&m->spares, pid)) {
+			/* It had no client yet: nobody to penalise. */
+			if (WIFSIGNALED(status))
+				log_warnx("spare worker %ld killed by signal %d",
+				    (long)pid, WTERMSIG(status));
+			else if (WEXITSTATUS(status) != WORKER_EXIT_OK)
+				log_warnx("spare worker %ld failed (exit %d)",
+				    (long)pid, WEXITSTATUS(status));
+			continue;
+		}
 		known = children_remove(m, pid, &client);
 		if (WIFSIGNALED(status) && !m->killed_children)
 			worker_crashed(m, pid, WTERMSIG(status), &client, known);
@@ -299,6 +344,8 @@ master_reload(struct master *m)
 	 * replace it; the reaper starts the new one. */
 	if (m->helpers[HELPER_AUTHD].pid > 0)
 		kill(m->helpers[HELPER_AUTHD].pid, SIGTERM);
+	/* Spares were forked with the old rules. */
+	spare_retire_all(&m->spares);
 	log_info("reloaded %s", m->opts->conf_path);
 }
 
@@ -356,15 +403,22 @@ master_accept(struct master *m, int listen_fd)
 			continue;
 		}
 		wrap_rules = wrap_needed(m->conf);
+		/* A spare is already sandboxed, so it can only serve a client
+		 * whose hosts_access check has nothing to read. */
+		if (!wrap_rules && spare_hand(&m->spares, fd, &client, &pid)) {
+			close(fd);
+			if (children_add(m, pid, &client) != 0) {
+				log_warnx("child table full; dropping worker %ld",
+				    (long)pid);
+				kill(pid, SIGKILL);
+			}
+			continue;
+		}
 		pid = fork();
 		if (pid == 0) {
-			struct spawn_ctx ctx = { .conf = m->conf, .sb = m->sb,
-			    .authd_door = m->helpers[HELPER_AUTHD].worker_door,
-			    .resolver_door =
-			    m->helpers[HELPER_RESOLVER].worker_door,
-			    .relay_copy = m->opts->relay_copy,
-			    .wrap_rules = wrap_rules };
+			struct spawn_ctx ctx;
 
+			spawn_ctx_fill(m, wrap_rules, &ctx);
 			for (size_t i = 0; i < m->n_listen; i++)
 				close(m->listen_fds[i]);
 			if (m->kmsg_fd != -1)
@@ -392,6 +446,7 @@ master_stop_begin(struct master *m)
 	unsigned grace = conf_vars(m->conf)->shutdown_grace_s;
 
 	m->stopping = true;
+	spare_retire_all(&m->spares);
 	for (size_t i = 0; i < m->n_listen; i++)
 		close(m->listen_fds[i]);
 	m->n_listen = 0;
@@ -457,6 +512,7 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 				master_stop_begin(&m);
 		}
 		helpers_due(&m);
+		spares_fill(&m);
 		if (m.stopping) {
 			if (m.n_children == 0)
 				break;

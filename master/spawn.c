@@ -5,6 +5,8 @@
  */
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,9 +14,11 @@
 #include "authd/authd.h"
 #include "common/audit.h"
 #include "common/err.h"
+#include "common/ipc.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/proctitle.h"
+#include "common/rd.h"
 #include "conf/conf.h"
 #include "master/master.h"
 #include "master/spawn.h"
@@ -26,14 +30,18 @@
  * must not serve (audited, exit). */
 static int
 spawn_sandbox(const struct sandbox *sb, const struct worker_client *wc,
-    const struct worker_opts *wo, const struct relay_pipes *pipes)
+    const struct worker_opts *wo, const struct relay_pipes *pipes,
+    const int *extra, size_t n_extra)
 {
-	int keep[] = { wc->in_fd, wc->out_fd, audit_file_fd(), log_syslog_fd(),
-	    wo->authd_door, wo->resolver_door, pipes->c2d[0], pipes->c2d[1],
-	    pipes->d2c[0], pipes->d2c[1] };
+	int keep[16] = { wc->in_fd, wc->out_fd, audit_file_fd(),
+	    log_syslog_fd(), wo->authd_door, wo->resolver_door, pipes->c2d[0],
+	    pipes->c2d[1], pipes->d2c[0], pipes->d2c[1] };
+	size_t n_keep = 10;
 	int rc;
 
-	if ((rc = sandbox_enter(sb, keep, sizeof(keep) / sizeof(keep[0]))) != 0) {
+	for (size_t i = 0; i < n_extra && n_keep < 16; i++)
+		keep[n_keep++] = extra[i];
+	if ((rc = sandbox_enter(sb, keep, n_keep)) != 0) {
 		struct audit_rec rec = AUDIT_REC("error");
 
 		rec.client = wc->have_addr ? (const struct sockaddr *)&wc->addr :
@@ -101,8 +109,57 @@ spawn_worker(const struct spawn_ctx *ctx, int client_fd,
 		log_warn("relay pipes");
 		_exit(WORKER_EXIT_INTERNAL);
 	}
-	if (spawn_sandbox(ctx->sb, &wc, &wo, &pipes) != 0)
+	if (spawn_sandbox(ctx->sb, &wc, &wo, &pipes, NULL, 0) != 0)
 		_exit(WORKER_EXIT_INTERNAL);
+	_exit(worker_serve(ctx->conf, &wc, &wo, &pipes));
+}
+
+void
+spawn_spare(const struct spawn_ctx *ctx, int chan)
+{
+	struct worker_client wc = { .in_fd = -1, .out_fd = -1,
+	    .have_addr = true };
+	struct worker_opts wo = { .relay_copy = ctx->relay_copy,
+	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door };
+	struct relay_pipes pipes;
+	uint8_t msg[IPC_ADDR_LEN + 2];
+	char shown[NET_ADDRSTR_MAX];
+	uint16_t port;
+	struct rd r;
+	size_t len;
+	int fd, keep_chan[1] = { chan };
+
+	spawn_signals();
+	proctitle_set("socks5d: spare");
+	log_procname("worker");
+	if (relay_pipes_open(&pipes) != 0) {
+		log_warn("relay pipes");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	/* The whole sandbox before any client exists: the spare's only
+	 * extra descriptor is its channel to the master. */
+	if (spawn_sandbox(ctx->sb, &wc, &wo, &pipes, keep_chan, 1) != 0)
+		_exit(WORKER_EXIT_INTERNAL);
+	if (ipc_recv(chan, IPC_CLIENT, FROM_MASTER, msg, sizeof(msg), &len,
+	    &fd, NULL) != 0 || fd == -1)
+		_exit(WORKER_EXIT_OK);   /* retired, or the master is gone */
+	close(chan);
+	rd_init(&r, msg, len);
+	if (ipc_addr_get(&r, &wc.addr) != 0 || rd_u16be(&r, &port) != 0 ||
+	    rd_end(&r) != 0)
+		_exit(WORKER_EXIT_INTERNAL);
+	if (wc.addr.ss_family == AF_INET)
+		((struct sockaddr_in *)&wc.addr)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&wc.addr)->sin6_port = htons(port);
+	wc.in_fd = wc.out_fd = fd;
+	net_addr_format((const struct sockaddr *)&wc.addr, shown, sizeof(shown));
+	proctitle_set("socks5d: worker %s", shown);
+	/* The master hands a client to a spare only when the hosts_access
+	 * tables hold no rule; the record says so. */
+	(void)wrap_check(ctx->conf, fd, (const struct sockaddr *)&wc.addr,
+	    false);
+	audit_accept(&wc);
 	_exit(worker_serve(ctx->conf, &wc, &wo, &pipes));
 }
 
@@ -139,7 +196,7 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 	audit_accept(&wc);
 	if (relay_pipes_open(&pipes) != 0)
 		fatal("relay pipes");
-	if (spawn_sandbox(sb, &wc, &wo, &pipes) != 0)
+	if (spawn_sandbox(sb, &wc, &wo, &pipes, NULL, 0) != 0)
 		return WORKER_EXIT_INTERNAL;
 	return worker_serve(conf, &wc, &wo, &pipes) == WORKER_EXIT_INTERNAL ?
 	    1 : 0;

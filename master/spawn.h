@@ -25,4 +25,9 @@ struct spawn_ctx {
 void spawn_worker(const struct spawn_ctx *ctx, int client_fd,
     const struct sockaddr_storage *client) __attribute__((noreturn));
 
+/* In the child after fork(): become a spare worker (master/spare.h) that
+ * waits on chan for its client, then serves it; exits with its status. */
+void spawn_spare(const struct spawn_ctx *ctx, int chan)
+    __attribute__((noreturn));
+
 #endif

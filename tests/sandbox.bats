@@ -82,6 +82,36 @@ hold() {
 	    { fail "no worker for $2"; return 1; }
 }
 
+# assert_confined PID: the process has the worker sandbox.
+assert_confined() {
+	local pid=$1
+	assert_eq "$(status_field "$pid" Uid)" "$(id -u nobody)" "uid of $pid" &&
+	assert_eq "$(status_field "$pid" NoNewPrivs)" 1 "NoNewPrivs of $pid" &&
+	assert_eq "$(status_field "$pid" Seccomp)" 2 "Seccomp of $pid" &&
+	assert_eq "$(readlink "/proc/$pid/root")" /run/socks5d/empty "root of $pid"
+}
+
+@test "spare workers (used when hosts_access has no rules) are confined before any client" {
+	write_conf "$BATS_TEST_TMPDIR/spare.conf" \
+	    "set SOCKS5_HOSTS_ALLOW $BATS_TEST_TMPDIR/none.allow" \
+	    "set SOCKS5_HOSTS_DENY $BATS_TEST_TMPDIR/none.deny" \
+	    "permit - - - - - -"
+	daemon_start P "$BATS_TEST_TMPDIR/spare.conf"
+	local spare
+	wait_until 5 child_with_title "$P_PID" "socks5d: spare" >/dev/null ||
+	    fail "no spare worker"
+	spare=$(child_with_title "$P_PID" "socks5d: spare")
+	assert_confined "$spare"
+	# A session served by a spare: the same sandbox, and its title.
+	local ready="$BATS_TEST_TMPDIR/p.ready" w
+	bg P1 socks -p "127.0.0.1:$P_PORT" -d 127.0.0.1 -P "$EH_PORT" ready:"$ready" sleep:10
+	wait_until 10 test -e "$ready" || fail "session not established"
+	wait_until 5 child_with_title "$P_PID" "socks5d: worker 127.0.0.1:" >/dev/null ||
+	    fail "the serving worker has no title"
+	w=$(child_with_title "$P_PID" "socks5d: worker 127.0.0.1:")
+	assert_confined "$w"
+}
+
 @test "a worker runs as nobody, chrooted in the empty dir, no_new_privs, seccomp" {
 	hold H1 127.0.0.1
 	assert_eq "$(status_field "$HELD_PID" Uid)" "$(id -u nobody)" "worker uid"

@@ -48,7 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 * the rest time out at once (deadline in the past). */
 			int rc = ipc_recv(pair[1], (enum ipc_type)t,
 			    t == IPC_RESOLVE_ANSWER || t == IPC_AUTH_ANSWER ?
-			    FROM_HELPER : FROM_WORKER, buf, sizeof(buf), &len,
+			    FROM_HELPER : t == IPC_CLIENT ? FROM_MASTER :
+			    FROM_WORKER, buf, sizeof(buf), &len,
 			    &fd, &deadline);
 			if (rc == 0 && len > sizeof(buf))
 				abort();
