@@ -120,23 +120,11 @@ helper_start(struct helper *h, const struct conf *conf, uid_t uid, gid_t gid,
 		return ERR_SYS;
 	}
 	if (pid == 0) {
-		struct sigaction sa;
-		sigset_t none;
-
 		close(door[1]);
 		for (size_t i = 0; i < n_close; i++)
 			if (close_fds[i] >= 0)
 				close(close_fds[i]);
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_IGN;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		sigaction(SIGPIPE, &sa, NULL);
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGCHLD, &sa, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		proc_child_signals();
 		/* Die with the master rather than serve stale doors. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		if (h->kind == HELPER_AUTHD) {

@@ -9,6 +9,11 @@
  * argv area, which later titles overwrite; argv[i] then point to copies. */
 void proctitle_init(int argc, char **argv);
 
+/* In a child the master forked: ignore what only the master handles (^C,
+ * hang-ups reach the whole process group; SIGPIPE), default SIGTERM and
+ * SIGCHLD, and unblock every signal the master kept blocked. */
+void proc_child_signals(void);
+
 /* Set the title (printf-style); also sets the 15-byte comm name. */
 void proctitle_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -53,27 +53,6 @@ spawn_sandbox(const struct sandbox *sb, const struct worker_client *wc,
 	return rc;
 }
 
-/* Ignore what only the master handles: ^C and hang-ups reach the whole
- * process group, but a worker finishes its session (or is killed when the
- * grace period ends). */
-static void
-spawn_signals(void)
-{
-	struct sigaction sa;
-	sigset_t none;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 static void
 audit_accept(const struct worker_client *wc)
 {
@@ -96,7 +75,7 @@ spawn_worker(const struct spawn_ctx *ctx, int client_fd,
 	struct relay_pipes pipes;
 	char shown[NET_ADDRSTR_MAX];
 
-	spawn_signals();
+	proc_child_signals();
 	net_addr_format((const struct sockaddr *)client, shown, sizeof(shown));
 	proctitle_set("socks5d: worker %s", shown);
 	log_procname("worker");
@@ -129,7 +108,7 @@ spawn_spare(const struct spawn_ctx *ctx, int chan)
 	size_t len;
 	int fd, keep_chan[1] = { chan };
 
-	spawn_signals();
+	proc_child_signals();
 	proctitle_set("socks5d: spare");
 	log_procname("worker");
 	if (relay_pipes_open(&pipes) != 0) {
@@ -182,7 +161,7 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 		wc.have_addr = true;
 		wc.out_fd = STDIN_FILENO;
 	}
-	spawn_signals();
+	proc_child_signals();
 	sandbox_ids(sb, &uid, &gid);
 	/* The helpers exit with this process (PR_SET_PDEATHSIG). */
 	if (helper_start(&authd, conf, uid, gid, NULL, 0) != 0 ||
