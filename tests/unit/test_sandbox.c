@@ -23,6 +23,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "master/kmsg.h"
 #include "relay/relay.h"
 #include "worker/sandbox.h"
 #include "unit.h"
@@ -187,6 +188,31 @@ main(void)
 	check_killed("ptrace", try_ptrace);
 	check_killed("mprotect(PROT_EXEC)", try_mprotect_exec);
 	check_killed("kill", try_kill);
+
+	/* The master names the refused syscall in its audit record from the
+	 * kernel's seccomp log (master/kmsg.c); this child is killed for
+	 * openat, which the kernel must report. */
+	{
+		int kfd = kmsg_open();
+		pid_t pid;
+
+		if (kfd == -1) {
+			printf("ok %d - kmsg names the refused syscall # SKIP "
+			    "no /dev/kmsg (not root?)\n", ++unit_points);
+		} else {
+			pid = fork();
+			if (pid == 0) {
+				if (sandbox_load_filter(sb) == 0)
+					try_openat();
+				_exit(0);
+			}
+			waitpid(pid, &status, 0);
+			CHECK(kmsg_seccomp_syscall(kfd, pid) == SYS_openat,
+			    "kmsg names the refused syscall (openat, %d) for "
+			    "pid %ld", SYS_openat, (long)pid);
+			close(kfd);
+		}
+	}
 
 	/* allowed_path makes its pipes and listener, then loads the filter. */
 	status = run_child(allowed_path, 0);
