@@ -341,6 +341,12 @@ vars_set(struct parser *p, const struct field *fields, size_t n)
 		return ERR_CONFIG;
 	}
 	if ((d = var_find(fields[1].s)) == NULL) {
+		if (p->flags & CONF_PARSE_UNKNOWN_VAR_WARNS) {
+			parser_warn(p, "unknown variable '%s' ignored (socks5d "
+			    "-t reports it as an error)",
+			    conf_quote(q, fields[1].s));
+			return 0;
+		}
 		parser_error(p, "unknown variable '%s' (expected a SOCKS5_* "
 		    "server variable listed in socks5.conf(5), e.g. "
 		    "SOCKS5_TIMEOUT)", conf_quote(q, fields[1].s));

@@ -138,7 +138,8 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return EXIT_CLEAN;
 	}
-	if (conf_load(opts.conf_path, &conf, master_conf_diag, NULL) != 0) {
+	if (conf_load_flags(opts.conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS, &conf,
+	    master_conf_diag, NULL) != 0) {
 		log_warnx("%s: configuration refused", opts.conf_path);
 		return EXIT_CONFIG;
 	}

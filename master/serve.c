@@ -327,7 +327,8 @@ master_reload(struct master *m)
 	const struct conf_vars *old_vars = conf_vars(m->conf);
 
 	log_info("SIGHUP: reloading %s", m->opts->conf_path);
-	if (conf_load(m->opts->conf_path, &fresh, master_conf_diag, NULL) != 0) {
+	if (conf_load_flags(m->opts->conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
+	    &fresh, master_conf_diag, NULL) != 0) {
 		log_warnx("reload of %s refused; the previous rules stay in "
 		    "force", m->opts->conf_path);
 		return;

@@ -167,6 +167,19 @@ fetch() { # [curl options]: fetch the test page through D; prints the code
 	assert_match "$output" "bad\\.conf:3: "
 }
 
+@test "an unknown set variable: an error for -t, a warning for the running daemon" {
+	write_conf "$BATS_TEST_TMPDIR/socks5.conf" "set SOCKS5_FROM_THE_FUTURE 1" \
+	    "permit - - - - - -"
+	run "$SOCKS5D" -t -f "$BATS_TEST_TMPDIR/socks5.conf"
+	assert_eq "$status" 1 "-t"
+	assert_match "$output" "socks5.conf:[0-9]+: unknown variable 'SOCKS5_FROM_THE_FUTURE'"
+	daemon_start D "$BATS_TEST_TMPDIR/socks5.conf"
+	grep -q "warning: unknown variable 'SOCKS5_FROM_THE_FUTURE' ignored" "$D_LOG" ||
+	    fail "no warning logged"
+	run socks -p "127.0.0.1:$D_PORT" -d 127.0.0.1 -P "$EH_PORT" send:x shutdown recv
+	assert_field reply 0 "served"
+}
+
 @test "SIGHUP swaps the rules for new clients; a running session goes on" {
 	start "permit - - - - - -"
 	local ready="$BATS_TEST_TMPDIR/old.ready" go="$BATS_TEST_TMPDIR/old.go"

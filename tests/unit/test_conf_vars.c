@@ -325,10 +325,31 @@ test_load(void)
 	rmdir(dir);
 }
 
+/* -t refuses an unknown variable; the running daemon warns and goes on
+ * (CONF_PARSE_UNKNOWN_VAR_WARNS), keeping every other setting. */
+static void
+test_unknown_var(void)
+{
+	struct diags dg;
+	struct conf *conf;
+
+	conf = load("set SOCKS5_FROM_THE_FUTURE 1\nset SOCKS5_TIMEOUT 7\n",
+	    CONF_PARSE_NO_ENV, &dg);
+	CHECK(conf == NULL && dg.errors == 1 && dg.last_line == 1,
+	    "unknown variable: an error by default (-t)");
+	conf = load("set SOCKS5_FROM_THE_FUTURE 1\nset SOCKS5_TIMEOUT 7\n",
+	    CONF_PARSE_NO_ENV | CONF_PARSE_UNKNOWN_VAR_WARNS, &dg);
+	CHECK(conf != NULL && dg.errors == 0 && dg.warnings == 1 &&
+	    conf_vars(conf)->idle_timeout_min == 7,
+	    "unknown variable: a warning for the daemon, the rest applies");
+	conf_free(conf);
+}
+
 int
 main(void)
 {
 	unsetenv("SOCKS5_TIMEOUT");
+	test_unknown_var();
 	test_defaults();
 	test_var_rows();
 	test_env();
