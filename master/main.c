@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "socks5d: unexpected argument '%s'\n",
 		    argv[optind]);
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (opts.user != NULL && getpwnam(opts.user) == NULL) {
+		fprintf(stderr, "socks5d: -u %s: no such user\n", opts.user);
 		return EXIT_USAGE;
 	}
 	relay_env = getenv("SOCKS5D_RELAY_COPY");

@@ -111,6 +111,11 @@ wait_exit() {
 	assert_eq "$status" 2 "socks5d -l (no argument)"
 	run timeout 10 "$SOCKS5D" -f "$BATS_FILE_TMPDIR/socks5.conf" stray-argument
 	assert_eq "$status" 2 "socks5d stray-argument"
+	run timeout 10 "$SOCKS5D" -f "$BATS_FILE_TMPDIR/socks5.conf" -u no-such-user-here
+	assert_eq "$status" 2 "socks5d -u (unknown user)"
+	assert_match "$output" "no such user"
+	run timeout 10 "$SOCKS5D" -f "$BATS_FILE_TMPDIR/socks5.conf" -l 127.0.0.1:99999
+	assert_eq "$status" 2 "socks5d -l with port 99999"
 }
 
 @test "configuration errors exit 1; -t reports FILE:LINE" {
