@@ -17,7 +17,7 @@ enum err_code {
 	ERR_CONFIG = -8,    /* invalid configuration */
 	ERR_DENIED = -9,    /* refused by policy */
 	ERR_RANGE = -10,    /* value outside its allowed range */
-	ERR_UNSUPPORTED = -11, /* valid but not implemented by this server */
+	ERR_UNSUPPORTED = -11, /* valid, but not something this server does */
 };
 
 /* A short static description of code, never NULL. */
