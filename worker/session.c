@@ -24,40 +24,9 @@
 #include "relay/relay.h"
 #include "worker/connect.h"
 #include "worker/io.h"
+#include "worker/session.h"
 #include "worker/worker.h"
 
-/* The largest negotiation message is a SOCKS4a request (8 + 256 + 256
- * bytes); the rest of the buffer holds data the client pipelined after its
- * request, which goes to the destination before the relay starts. */
-enum { SESSION_INBUF = 2048 };
-
-enum msg_kind { MSG_GREETING, MSG_REQUEST5, MSG_REQUEST4, MSG_USERPASS };
-
-struct session {
-	const struct conf *conf;
-	const struct worker_client *client;
-	const struct worker_opts *opts;
-	const struct sockaddr *client_sa;   /* NULL when unknown (inetd pipe) */
-	struct timespec started;            /* CLOCK_MONOTONIC */
-	struct timespec deadline;           /* negotiation deadline */
-	uint8_t in[SESSION_INBUF];          /* bytes read, not yet consumed */
-	size_t in_len;
-	int version;
-	uint8_t method;
-	const char *user;                   /* NULL, or user_buf */
-	char user_buf[SOCKS_NAME_MAX + 1];
-	struct socks_request req;
-	char dest_str[SOCKS_NAME_MAX + 16];
-	char rule[300];
-	const char *route;                  /* "direct", "socks4", "socks5" */
-	char route_rule[300];               /* proxy line that chose it, or "" */
-	char via[300];                      /* first upstream, when chained */
-	const char *reason;                 /* why the session ended early */
-	bool denied;                        /* the rules refused the request */
-	int dest_fd;
-	struct relay_pipes *pipes;
-	struct relay_stats stats;
-};
 
 static void
 session_consume(struct session *s, size_t n)
@@ -124,8 +93,8 @@ cmd_name(uint8_t cmd)
 	return NULL;
 }
 
-static enum conf_cmd
-cmd_bit(uint8_t cmd)
+enum conf_cmd
+session_cmd_bit(uint8_t cmd)
 {
 	switch (cmd) {
 	case CMD_BIND: return CONF_CMD_BIND;
@@ -140,8 +109,8 @@ method_name(uint8_t method)
 	return method == METHOD_USERPASS ? "userpass" : "none";
 }
 
-static void
-rule_format(struct session *s, unsigned line)
+void
+session_rule(struct session *s, unsigned line)
 {
 	if (line == 0)
 		snprintf(s->rule, sizeof(s->rule), "default");
@@ -173,7 +142,7 @@ route_note(struct session *s, const struct rules_route *route)
  * record comes first).  rep5 is the SOCKS5 code; SOCKS4 gets 90 for
  * success and 91 for every failure (its protocol has no finer codes).
  */
-static int
+int
 session_reply(struct session *s, bool permit, uint8_t rep5,
     const struct sockaddr *bound)
 {
@@ -205,7 +174,7 @@ session_reply(struct session *s, bool permit, uint8_t rep5,
 	rec.route_rule = s->route_rule[0] != '\0' ? s->route_rule : NULL;
 	rec.via = s->via[0] != '\0' ? s->via : NULL;
 	rec.reply = rep;
-	rec.reason = rep5 == REP_SUCCEEDED ? NULL : s->reason;
+	rec.reason = s->reason;
 	rec.pid = getpid();
 	if (audit_write(&rec) != 0 && permit) {
 		/* A permitted session that cannot be audited does not run. */
@@ -297,7 +266,7 @@ session_negotiate5(struct session *s)
 	if (s->method == METHOD_NO_ACCEPTABLE) {
 		struct audit_rec rec = AUDIT_REC("auth");
 
-		rule_format(s, line);
+		session_rule(s, line);
 		rec.decision = "deny";
 		rec.client = s->client_sa;
 		rec.version = SOCKS_V5;
@@ -330,7 +299,7 @@ session_connect(struct session *s)
 	rq.client = s->client_sa;
 	rq.method = s->method == METHOD_USERPASS ? CONF_AUTH_USERPASS :
 	    CONF_AUTH_NONE;
-	rq.cmd = cmd_bit(s->req.cmd);
+	rq.cmd = session_cmd_bit(s->req.cmd);
 	rq.dest.name = s->req.dst.atyp == ATYP_DOMAIN ? s->req.dst.name : NULL;
 	rq.dest.port = s->req.dst.port;
 	rq.user = s->user;
@@ -345,7 +314,7 @@ session_connect(struct session *s)
 		/* Grammar 5.3: a chained name is not resolved here, so only
 		 * name patterns and - can match it in the access section. */
 		rules_access(s->conf, &rq, &verdict);
-		rule_format(s, verdict.line);
+		session_rule(s, verdict.line);
 		if (!verdict.permit) {
 			s->reason = "denied by rule";
 			return session_reply(s, false, REP_NOT_ALLOWED, NULL);
@@ -361,7 +330,7 @@ session_connect(struct session *s)
 		/* An unresolvable name may still be denied by a name rule:
 		 * decide on what is known before reporting the lookup. */
 		rules_access(s->conf, &rq, &verdict);
-		rule_format(s, verdict.line);
+		session_rule(s, verdict.line);
 		s->reason = verdict.permit ? "name not found" : "denied by rule";
 		return session_reply(s, verdict.permit,
 		    verdict.permit ? (uint8_t)rc : REP_NOT_ALLOWED, NULL);
@@ -370,7 +339,7 @@ session_connect(struct session *s)
 	 * addresses are only tried if the rules permit them too. */
 	rq.dest.addr = (struct sockaddr *)&addrs[0];
 	rules_access(s->conf, &rq, &first_verdict);
-	rule_format(s, first_verdict.line);
+	session_rule(s, first_verdict.line);
 	if (!first_verdict.permit) {
 		s->reason = "denied by rule";
 		return session_reply(s, false, REP_NOT_ALLOWED, NULL);
@@ -413,12 +382,12 @@ session_v4_auth_allows(struct session *s)
 
 	if (rules_auth(s->conf, s->client_sa, methods, sizeof(methods), &n,
 	    &line) != 0) {
-		rule_format(s, 0);
+		session_rule(s, 0);
 		return false;
 	}
 	if (line == 0)
 		return true;
-	rule_format(s, line);
+	session_rule(s, line);
 	return memchr(methods, METHOD_NONE, n) != NULL;
 }
 
@@ -454,7 +423,7 @@ session_request(struct session *s)
 		(void)session_reply(s, false, REP_NOT_ALLOWED, NULL);
 		return ERR_DENIED;
 	}
-	if (s->req.cmd != CMD_CONNECT) {
+	if (s->req.cmd != CMD_CONNECT && s->req.cmd != CMD_BIND) {
 		s->reason = "command not supported";
 		(void)session_reply(s, false, REP_CMD_UNSUPPORTED, NULL);
 		return ERR_UNSUPPORTED;
@@ -485,7 +454,8 @@ session_run(struct session *s)
 		goto out;
 	if ((rc = session_request(s)) != 0)
 		goto out;
-	if ((rc = session_connect(s)) != 0)
+	rc = s->req.cmd == CMD_BIND ? session_bind(s) : session_connect(s);
+	if (rc != 0)
 		goto out;
 	if (s->dest_fd == -1) {
 		/* Answered with a failure reply: denied, or the destination

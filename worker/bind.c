@@ -1,0 +1,239 @@
+/*
+ * RFC 1928 BIND (section 4, "BIND") and SOCKS4 BIND: the client asks the
+ * server to accept one connection for it, typically the data connection
+ * of a protocol like FTP, and gets two replies: the address it listens on,
+ * then the address of the peer that connected.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "conf/conf.h"
+#include "worker/connect.h"
+#include "worker/io.h"
+#include "worker/session.h"
+
+static bool
+addr_unspecified(const struct sockaddr *sa)
+{
+	static const uint8_t zero[16];
+
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == 0;
+	return memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, zero,
+	    16) == 0;
+}
+
+/* Same host address (ports ignored), IPv4 and IPv4-mapped IPv6 alike. */
+static bool
+addr_same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+	char sa[NET_ADDRSTR_MAX], sb[NET_ADDRSTR_MAX];
+	char *pa, *pb;
+
+	net_addr_format(a, sa, sizeof(sa));
+	net_addr_format(b, sb, sizeof(sb));
+	/* net_addr_format writes "host:port" / "[host]:port" with mapped
+	 * addresses as IPv4; compare what comes before the port. */
+	if ((pa = strrchr(sa, ':')) == NULL || (pb = strrchr(sb, ':')) == NULL)
+		return false;
+	*pa = *pb = '\0';
+	return strcmp(sa, sb) == 0;
+}
+
+/*
+ * The local address to listen on (grammar 4.3): the interface section's
+ * choice for the expected peer; else the address this host would use to
+ * reach that peer (a connected UDP socket tells, nothing is sent); for an
+ * unspecified peer, the address the client reached us on.
+ */
+static int
+bind_local(struct session *s, const struct sockaddr *peer,
+    struct sockaddr_storage *local)
+{
+	socklen_t len = sizeof(*local);
+	int fd, rc = 0;
+
+	if (rules_interface(s->conf, peer, NULL, net_addr_port(peer), local) &&
+	    local->ss_family == peer->sa_family)
+		return 0;
+	if (addr_unspecified(peer) || s->client->in_fd < 0) {
+		if (getsockname(s->client->in_fd, (struct sockaddr *)local,
+		    &len) == -1)
+			return ERR_SYS;
+	} else {
+		if ((fd = socket(peer->sa_family, SOCK_DGRAM | SOCK_CLOEXEC,
+		    0)) == -1)
+			return ERR_SYS;
+		if (connect(fd, peer, net_addr_len(peer)) == -1 ||
+		    getsockname(fd, (struct sockaddr *)local, &len) == -1)
+			rc = ERR_SYS;
+		close(fd);
+	}
+	if (local->ss_family == AF_INET)
+		((struct sockaddr_in *)local)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)local)->sin6_port = 0;
+	return rc;
+}
+
+static int
+listen_open(const struct sockaddr_storage *local, int *fd_out)
+{
+	int fd;
+
+	fd = socket(local->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return ERR_SYS;
+	if (bind(fd, (const struct sockaddr *)local,
+	    net_addr_len((const struct sockaddr *)local)) == -1 ||
+	    listen(fd, 1) == -1) {
+		close(fd);
+		return ERR_SYS;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* An incoming connection from the wrong host is audited and dropped; the
+ * wait goes on for the expected one (grammar 4.6). */
+static void
+audit_stray_peer(struct session *s, const struct sockaddr *from)
+{
+	struct audit_rec rec = AUDIT_REC("request");
+	char shown[NET_ADDRSTR_MAX];
+
+	net_addr_format(from, shown, sizeof(shown));
+	rec.decision = "deny";
+	rec.client = s->client_sa;
+	rec.version = s->version;
+	rec.cmd = "bind";
+	rec.dest = shown;
+	rec.reason = "BIND: connection from a host other than DST.ADDR";
+	rec.pid = getpid();
+	(void)audit_write(&rec);
+}
+
+/* Wait for the expected peer, or for the client to give up. */
+static int
+bind_accept(struct session *s, int listen_fd, const struct sockaddr *expect,
+    int *peer_fd, struct sockaddr_storage *peer)
+{
+	unsigned idle_s = conf_vars(s->conf)->idle_timeout_min * 60;
+	struct timespec deadline;
+
+	io_deadline(&deadline, idle_s);
+	for (;;) {
+		struct pollfd pfds[2] = {
+			{ .fd = listen_fd, .events = POLLIN },
+			{ .fd = s->client->in_fd, .events = POLLIN },
+		};
+		socklen_t len = sizeof(*peer);
+		int n, fd;
+
+		n = poll(pfds, 2, idle_s == 0 ? -1 : io_ms_left(&deadline));
+		if (n == 0)
+			return ERR_TIMEOUT;
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return ERR_SYS;
+		}
+		/* Anything from the client before the peer arrives is either
+		 * its close or a protocol violation: end the attempt. */
+		if (pfds[1].revents != 0)
+			return ERR_EOF;
+		fd = accept4(listen_fd, (struct sockaddr *)peer, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1)
+			continue;
+		if (!addr_unspecified(expect) &&
+		    !addr_same_host((struct sockaddr *)peer, expect)) {
+			audit_stray_peer(s, (struct sockaddr *)peer);
+			close(fd);
+			continue;
+		}
+		*peer_fd = fd;
+		return 0;
+	}
+}
+
+int
+session_bind(struct session *s)
+{
+	struct sockaddr_storage addrs[CONNECT_ADDRS_MAX], local, bound, peer;
+	struct rules_request rq = { 0 };
+	struct rules_verdict verdict;
+	socklen_t bound_len = sizeof(bound);
+	char shown[NET_ADDRSTR_MAX], why[NET_ADDRSTR_MAX + 32];
+	size_t n_addrs = 0;
+	int listen_fd = -1, rc;
+
+	rq.client = s->client_sa;
+	rq.method = s->method == METHOD_USERPASS ? CONF_AUTH_USERPASS :
+	    CONF_AUTH_NONE;
+	rq.cmd = CONF_CMD_BIND;
+	rq.dest.name = s->req.dst.atyp == ATYP_DOMAIN ? s->req.dst.name : NULL;
+	rq.dest.port = s->req.dst.port;
+	rq.user = s->user;
+	/* DST is the peer the client expects: its address, resolved if the
+	 * client named it, decides with the rules as for CONNECT. */
+	rc = connect_resolve(s->opts->resolver_door, &s->req.dst, addrs,
+	    CONNECT_ADDRS_MAX, &n_addrs, &s->deadline);
+	if (rc == 0)
+		rq.dest.addr = (struct sockaddr *)&addrs[0];
+	rules_access(s->conf, &rq, &verdict);
+	session_rule(s, verdict.line);
+	if (!verdict.permit) {
+		s->reason = "denied by rule";
+		return session_reply(s, false, REP_NOT_ALLOWED, NULL);
+	}
+	if (rc != 0) {
+		s->reason = "expected peer not found";
+		return session_reply(s, true, (uint8_t)rc, NULL);
+	}
+	if (bind_local(s, (struct sockaddr *)&addrs[0], &local) != 0 ||
+	    listen_open(&local, &listen_fd) != 0 ||
+	    getsockname(listen_fd, (struct sockaddr *)&bound, &bound_len) == -1) {
+		log_warn("BIND for %s", s->dest_str);
+		if (listen_fd != -1)
+			close(listen_fd);
+		s->reason = "cannot listen";
+		return session_reply(s, true, REP_GENERAL_FAILURE, NULL);
+	}
+	/* First reply: where the peer should connect. */
+	if ((rc = session_reply(s, true, REP_SUCCEEDED,
+	    (struct sockaddr *)&bound)) != 0) {
+		close(listen_fd);
+		return rc;
+	}
+	rc = bind_accept(s, listen_fd, (struct sockaddr *)&addrs[0],
+	    &s->dest_fd, &peer);
+	close(listen_fd);
+	if (rc != 0) {
+		s->dest_fd = -1;
+		s->reason = rc == ERR_TIMEOUT ? "BIND: no peer in time" :
+		    "BIND: client left before the peer came";
+		/* The client is still owed an answer if it is waiting. */
+		if (rc == ERR_TIMEOUT)
+			(void)session_reply(s, true, REP_TTL_EXPIRED, NULL);
+		return 0;
+	}
+	/* Second reply: who connected. */
+	net_addr_format((struct sockaddr *)&peer, shown, sizeof(shown));
+	snprintf(why, sizeof(why), "BIND: peer %s connected", shown);
+	s->reason = why;
+	rc = session_reply(s, true, REP_SUCCEEDED, (struct sockaddr *)&peer);
+	s->reason = NULL;
+	return rc;
+}

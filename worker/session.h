@@ -1,0 +1,74 @@
+/*
+ * One client session (worker-internal): the state session.c and bind.c
+ * share.  A session is one struct passed by pointer; nothing is global.
+ */
+#ifndef SOCKS5D_WORKER_SESSION_H
+#define SOCKS5D_WORKER_SESSION_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/socks.h"
+#include "conf/conf.h"
+#include "relay/relay.h"
+#include "worker/worker.h"
+
+/* The largest negotiation message is a SOCKS4a request (8 + 256 + 256
+ * bytes); the rest of the buffer holds data the client pipelined after its
+ * request, which goes to the destination before the relay starts. */
+enum { SESSION_INBUF = 2048 };
+
+enum msg_kind { MSG_GREETING, MSG_REQUEST5, MSG_REQUEST4, MSG_USERPASS };
+
+struct session {
+	const struct conf *conf;
+	const struct worker_client *client;
+	const struct worker_opts *opts;
+	const struct sockaddr *client_sa;   /* NULL when unknown (inetd pipe) */
+	struct timespec started;            /* CLOCK_MONOTONIC */
+	struct timespec deadline;           /* negotiation deadline */
+	uint8_t in[SESSION_INBUF];          /* bytes read, not yet consumed */
+	size_t in_len;
+	int version;
+	uint8_t method;
+	const char *user;                   /* NULL, or user_buf */
+	char user_buf[SOCKS_NAME_MAX + 1];
+	struct socks_request req;
+	char dest_str[SOCKS_NAME_MAX + 16];
+	char rule[300];
+	const char *route;                  /* "direct", "socks4", "socks5" */
+	char route_rule[300];               /* proxy line that chose it, or "" */
+	char via[300];                      /* first upstream, when chained */
+	const char *reason;                 /* why the session ended early */
+	bool denied;                        /* the rules refused the request */
+	int dest_fd;
+	struct relay_pipes *pipes;
+	struct relay_stats stats;
+};
+
+/* Write the request record, then send the reply it explains (SPEC: the
+ * record comes first).  rep5 is the SOCKS5 code; SOCKS4 gets 90 for
+ * success and 91 for every failure.  bound is BND.ADDR (NULL: zeros). */
+int session_reply(struct session *s, bool permit, uint8_t rep5,
+    const struct sockaddr *bound);
+
+/* s->rule as "FILE:LINE", or "default" for line 0. */
+void session_rule(struct session *s, unsigned line);
+
+/* The command pattern bit of a request's CMD byte. */
+enum conf_cmd session_cmd_bit(uint8_t cmd);
+
+/*
+ * RFC 1928 BIND (and SOCKS4 BIND): check the rules, listen on the address
+ * the interface section picks for the expected peer, send the first
+ * reply, accept the peer (only DST.ADDR unless it is 0.0.0.0), send the
+ * second reply.  On success s->dest_fd is the peer's connection, ready
+ * for the relay; a refusal has been answered and audited.
+ */
+int session_bind(struct session *s);
+
+#endif
