@@ -50,22 +50,19 @@ listen_from_systemd(int *fds, size_t max)
 	return got;
 }
 
+/* Bind and listen on ss; EXIT_BIND after logging why it failed. */
 static int
-listen_bind(const char *spec, int *fd_out)
+listen_bind_addr(const struct sockaddr_storage *addr, socklen_t len,
+    int *fd_out)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct sockaddr_storage ss = *addr;
 	char shown[NET_ADDRSTR_MAX];
 	int fd, one = 1;
 
-	if (net_parse_listen(spec, &ss, &len) != 0) {
-		log_warnx("invalid listen address '%s' (expected ADDR:PORT, "
-		    "[IPV6]:PORT or PORT)", spec);
-		return EXIT_USAGE;
-	}
+	net_addr_format((struct sockaddr *)&ss, shown, sizeof(shown));
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		log_warn("socket for %s", spec);
+		log_warn("socket for %s", shown);
 		return EXIT_BIND;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -73,7 +70,6 @@ listen_bind(const char *spec, int *fd_out)
 	 * it would then fail to bind. */
 	if (ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	net_addr_format((struct sockaddr *)&ss, shown, sizeof(shown));
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, SOMAXCONN) == -1) {
 		log_warn("cannot listen on %s", shown);
@@ -83,6 +79,21 @@ listen_bind(const char *spec, int *fd_out)
 	log_info("listening on %s", shown);
 	*fd_out = fd;
 	return 0;
+}
+
+/* A -l value: numeric only (no name service before the sandbox exists). */
+static int
+listen_bind(const char *spec, int *fd_out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (net_parse_listen(spec, &ss, &len) != 0) {
+		log_warnx("invalid listen address '%s' (expected ADDR:PORT, "
+		    "[IPV6]:PORT or PORT)", spec);
+		return EXIT_USAGE;
+	}
+	return listen_bind_addr(&ss, len, fd_out);
 }
 
 int
@@ -96,10 +107,14 @@ listen_open(const struct master_opts *opts, const struct conf *conf,
 	if (*n > 0)
 		return 0;
 	if (opts->n_listen == 0) {
-		const char *spec = vars->has_bindintfc ? vars->bindintfc :
-		    "0.0.0.0:1080";
-
-		if ((rc = listen_bind(spec, &fds[0])) != 0)
+		/* SOCKS5_BINDINTFC, already decoded by the loader (a service
+		 * name as the port included), else SPEC's 0.0.0.0:1080. */
+		if (vars->has_bindintfc)
+			rc = listen_bind_addr(&vars->bind_addr, vars->bind_addr_len,
+			    &fds[0]);
+		else
+			rc = listen_bind("0.0.0.0:1080", &fds[0]);
+		if (rc != 0)
 			return rc;
 		*n = 1;
 		return 0;

@@ -232,3 +232,32 @@ fetch() { # [curl options]: fetch the test page through D; prints the code
 	assert_match "$output" "socks-int1\\.conf:[0-9]+: .*10\\.0\\.3\\.1"
 	ip netns del "$ns"
 }
+
+@test "set SOCKS5_BINDINTFC is the listen address when no -l is given (a service name as port)" {
+	local port
+	port=$(free_port)
+	write_conf "$BATS_TEST_TMPDIR/socks5.conf" "set SOCKS5_BINDINTFC 127.0.0.1:$port" \
+	    "permit - - - - - -"
+	bg B "$SOCKS5D" -f "$BATS_TEST_TMPDIR/socks5.conf"
+	wait_until 10 _listening "" "$port" || fail "not listening on $port"
+	run socks -p "127.0.0.1:$port" -d 127.0.0.1 -P 9
+	assert_field reply 5 "served on the SOCKS5_BINDINTFC address"
+	# A port given by service name is accepted (checked with -t only: the
+	# port it names may be in use here).
+	write_conf "$BATS_TEST_TMPDIR/named.conf" "set SOCKS5_BINDINTFC 127.0.0.1:http" \
+	    "permit - - - - - -"
+	run "$SOCKS5D" -t -f "$BATS_TEST_TMPDIR/named.conf"
+	assert_eq "$status" 0 "a service name as the port"
+}
+
+@test "set SOCKS5_V4SUPPORT off refuses SOCKS4 and 4a (reply 91), SOCKS5 still served" {
+	server_start EH2 echohash
+	start "set SOCKS5_V4SUPPORT off" "permit - - - - - -"
+	run socks -p "127.0.0.1:$D_PORT" -v 4 -d 127.0.0.1 -P "$EH2_PORT"
+	assert_field reply 91
+	run socks -p "127.0.0.1:$D_PORT" -v 4a -d localhost -P "$EH2_PORT"
+	assert_field reply 91
+	run socks -p "127.0.0.1:$D_PORT" -d 127.0.0.1 -P "$EH2_PORT" send:x shutdown recv
+	assert_field reply 0
+	assert_match "$(audit_records "$AUDIT" event request version 4)" '"rule":"SOCKS5_V4SUPPORT"'
+}
