@@ -10,6 +10,9 @@
 #include "common/socks.h"
 #include "common/wr.h"
 
+static int sockaddr_ipv4(const struct sockaddr *sa, uint8_t ip[4],
+    uint16_t *port);
+
 int
 socks_peek_version(const struct rd *r)
 {
@@ -198,6 +201,65 @@ socks5_userpass_parse(struct rd *r, struct socks5_userpass *up)
 	up->pass[plen] = '\0';
 	*r = cur;
 	return 0;
+}
+
+int
+socks5_udp_parse(struct rd *r, uint8_t *frag, struct socks_addr *dst)
+{
+	struct rd cur = *r;
+	uint16_t rsv;
+	uint8_t atyp, len;
+	int rc;
+
+	/* RSV is not checked, for the reason given for the request's RSV. */
+	if (rd_u16be(&cur, &rsv) != 0 || rd_u8(&cur, frag) != 0 ||
+	    rd_u8(&cur, &atyp) != 0)
+		return ERR_PROTO;
+	memset(dst, 0, sizeof(*dst));
+	dst->atyp = atyp;
+	switch (atyp) {
+	case ATYP_IPV4:
+		rc = rd_copy(&cur, dst->ip, sizeof(dst->ip), 4);
+		break;
+	case ATYP_IPV6:
+		rc = rd_copy(&cur, dst->ip, sizeof(dst->ip), 16);
+		break;
+	case ATYP_DOMAIN:
+		if (rd_u8(&cur, &len) != 0)
+			return ERR_PROTO;
+		rc = name_take(&cur, len, dst->name, sizeof(dst->name));
+		break;
+	default:
+		return ERR_UNSUPPORTED;
+	}
+	if (rc != 0 || rd_u16be(&cur, &dst->port) != 0)
+		return ERR_PROTO;
+	*r = cur;
+	return 0;
+}
+
+int
+socks5_udp_put(struct wr *w, const struct sockaddr *from)
+{
+	uint8_t ip4[4];
+	uint16_t port;
+	int rc;
+
+	if ((rc = wr_u16be(w, 0)) != 0 || (rc = wr_u8(w, 0)) != 0)
+		return rc;
+	if (sockaddr_ipv4(from, ip4, &port)) {
+		if ((rc = wr_u8(w, ATYP_IPV4)) != 0 ||
+		    (rc = wr_bytes(w, ip4, 4)) != 0)
+			return rc;
+		return wr_u16be(w, port);
+	}
+	if (from->sa_family != AF_INET6)
+		return ERR_PROTO;
+	if ((rc = wr_u8(w, ATYP_IPV6)) != 0 ||
+	    (rc = wr_bytes(w, &((const struct sockaddr_in6 *)from)->sin6_addr,
+	    16)) != 0)
+		return rc;
+	return wr_u16be(w, ntohs(((const struct sockaddr_in6 *)from)->sin6_port));
 }
 
 int

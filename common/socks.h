@@ -128,6 +128,16 @@ int socks4_request_parse(struct rd *r, struct socks_request *req);
 /* RFC 1929 request: VER=1 ULEN UNAME PLEN PASSWD; ULEN >= 1, no NUL bytes. */
 int socks5_userpass_parse(struct rd *r, struct socks5_userpass *up);
 
+/* RFC 1928 section 7, the header of a UDP datagram: RSV(2) FRAG ATYP
+ * DST.ADDR DST.PORT, then the data.  A datagram is whole, so ERR_SHORT
+ * means truncated (malformed) here; an unknown ATYP is ERR_UNSUPPORTED.
+ * *frag is returned for the caller to drop fragments (socks5d does not
+ * reassemble, as RFC 1928 allows). */
+int socks5_udp_parse(struct rd *r, uint8_t *frag, struct socks_addr *dst);
+
+/* The header for a datagram from `from` going back to the client. */
+int socks5_udp_put(struct wr *w, const struct sockaddr *from);
+
 /* Encoders.  bound may be NULL (0.0.0.0:0); an AF_INET6 address that is an
  * IPv4-mapped one is written as IPv4. */
 int socks5_method_reply_put(struct wr *w, uint8_t method);

@@ -423,7 +423,8 @@ session_request(struct session *s)
 		(void)session_reply(s, false, REP_NOT_ALLOWED, NULL);
 		return ERR_DENIED;
 	}
-	if (s->req.cmd != CMD_CONNECT && s->req.cmd != CMD_BIND) {
+	if (s->req.cmd != CMD_CONNECT && s->req.cmd != CMD_BIND &&
+	    !(s->req.cmd == CMD_UDP_ASSOCIATE && s->version == SOCKS_V5)) {
 		s->reason = "command not supported";
 		(void)session_reply(s, false, REP_CMD_UNSUPPORTED, NULL);
 		return ERR_UNSUPPORTED;
@@ -454,7 +455,17 @@ session_run(struct session *s)
 		goto out;
 	if ((rc = session_request(s)) != 0)
 		goto out;
-	rc = s->req.cmd == CMD_BIND ? session_bind(s) : session_connect(s);
+	switch (s->req.cmd) {
+	case CMD_BIND:
+		rc = session_bind(s);
+		break;
+	case CMD_UDP_ASSOCIATE:
+		rc = session_udp(s);
+		break;
+	default:
+		rc = session_connect(s);
+		break;
+	}
 	if (rc != 0)
 		goto out;
 	if (s->dest_fd == -1) {

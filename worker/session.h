@@ -71,4 +71,9 @@ enum conf_cmd session_cmd_bit(uint8_t cmd);
  */
 int session_bind(struct session *s);
 
+/* RFC 1928 UDP ASSOCIATE (worker/udp.c): check the request, open the
+ * client-side socket, reply, relay datagrams until the TCP connection
+ * ends.  Returns when the association is over (s->dest_fd stays -1). */
+int session_udp(struct session *s);
+
 #endif

@@ -33,10 +33,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	rd_init(&r, data + 1, size - 1);
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
+	case 5: {
+		struct socks_addr dst;
+		uint8_t frag;
+
+		rc = socks5_udp_parse(&r, &frag, &dst);
+		if (rc == 0 && dst.atyp == ATYP_DOMAIN &&
+		    (dst.name[0] == '\0' || strlen(dst.name) > 255))
+			abort();
+		if (rc == ERR_PROTO || rc == ERR_UNSUPPORTED)
+			rc = 0;
+		if (rc != 0 || r.off > r.len)
+			abort();
+		return 0;
+	}
 	case 0:
 		rc = socks5_greeting_parse(&r, &greet);
-		if (rc == 0 && (greet.n_methods == 0 || r.off != 2u + greet.n_methods))
+		if (rc == 0 && (greet.n_methods == 0 ||
+		    r.off != 2u + greet.n_methods))
 			abort();
 		break;
 	case 1:
@@ -60,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (r.off > r.len)
 		abort();
-	if (rc == 0 && (data[0] % 5 == 1 || data[0] % 5 == 2)) {
+	if (rc == 0 && (data[0] % 6 == 1 || data[0] % 6 == 2)) {
 		if (req.dst.atyp == ATYP_DOMAIN &&
 		    (req.dst.name[0] == '\0' || strlen(req.dst.name) > 255))
 			abort();

@@ -270,6 +270,64 @@ test_encoders(void)
 	    buf[0] == 1 && buf[1] == 1, "userpass reply");
 }
 
+static int p_udp(struct rd *r, void *o)
+{
+	uint8_t frag;
+	int rc = socks5_udp_parse(r, &frag, o);
+
+	/* A datagram is whole: here "short" reads as malformed. */
+	return rc == ERR_PROTO ? ERR_SHORT : rc;
+}
+
+static void
+test_udp(void)
+{
+	static const uint8_t v4[] = { 0, 0, 0, 1, 127, 0, 0, 1, 0x1f, 0x90,
+	    'h', 'i' };
+	static const uint8_t dom[] = { 0, 0, 0, 3, 4, 'h', 'o', 's', 't', 0, 53 };
+	static const uint8_t frag[] = { 0, 0, 1, 1, 1, 2, 3, 4, 0, 53 };
+	static const uint8_t atyp9[] = { 0, 0, 0, 9, 1, 2, 3, 4, 0, 53 };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+	    .sin6_port = htons(53) };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(5353) };
+	struct socks_addr a;
+	uint8_t buf[64], f;
+	struct rd r;
+	struct wr w;
+
+	/* Header only (the data is the rest of the datagram). */
+	check_prefixes("udp header ipv4", p_udp, v4, 10, &a);
+	rd_init(&r, v4, sizeof(v4));
+	CHECK(socks5_udp_parse(&r, &f, &a) == 0 && f == 0 &&
+	    a.atyp == ATYP_IPV4 && a.port == 8080 && rd_left(&r) == 2,
+	    "udp: header parsed, data left in the reader");
+	check_prefixes("udp header domain", p_udp, dom, sizeof(dom), &a);
+	CHECK(strcmp(a.name, "host") == 0 && a.port == 53, "udp: domain");
+	rd_init(&r, frag, sizeof(frag));
+	CHECK(socks5_udp_parse(&r, &f, &a) == 0 && f == 1,
+	    "udp: FRAG is returned so the caller can drop it");
+	rd_init(&r, atyp9, sizeof(atyp9));
+	CHECK(socks5_udp_parse(&r, &f, &a) == ERR_UNSUPPORTED,
+	    "udp: unknown ATYP");
+	rd_init(&r, v4, 9);
+	CHECK(socks5_udp_parse(&r, &f, &a) == ERR_PROTO && r.off == 0,
+	    "udp: a truncated header is malformed, nothing consumed");
+
+	inet_pton(AF_INET, "10.0.0.2", &sin.sin_addr);
+	wr_init(&w, buf, sizeof(buf));
+	CHECK(socks5_udp_put(&w, (struct sockaddr *)&sin) == 0 && w.off == 10 &&
+	    memcmp(buf, "\0\0\0\x01\x0a\0\0\x02\x14\xe9", 10) == 0,
+	    "udp: reply header for an IPv4 source");
+	inet_pton(AF_INET6, "2001:db8::5", &sin6.sin6_addr);
+	wr_init(&w, buf, sizeof(buf));
+	CHECK(socks5_udp_put(&w, (struct sockaddr *)&sin6) == 0 && w.off == 22 &&
+	    buf[3] == ATYP_IPV6 && buf[21] == 53, "udp: reply header, IPv6");
+	wr_init(&w, buf, 9);
+	CHECK(socks5_udp_put(&w, (struct sockaddr *)&sin) == ERR_NOSPACE,
+	    "udp: no room, nothing written past the buffer");
+}
+
 static void
 test_peek(void)
 {
@@ -294,5 +352,6 @@ main(void)
 	test_request4();
 	test_userpass();
 	test_encoders();
+	test_udp();
 	return unit_done();
 }
