@@ -104,3 +104,16 @@ udpc() {
 	run socks -p "127.0.0.1:$D_PORT" -v 4 --cmd 3 -d 127.0.0.1 -P 9
 	assert_field reply 91
 }
+
+@test "UDP: SOCKS5_UDPPORTRANGE bounds the relay socket's port" {
+	local ep lo
+	ep=$(free_port)
+	lo=$(( ($(free_port) % 20000) + 30000 ))
+	start "set SOCKS5_UDPPORTRANGE $lo-$((lo + 9))" "permit - - - - - -"
+	run udpc --echo-port "$ep" --count 1
+	echo "$output"
+	local p=${output#*bnd=127.0.0.1:}
+	p=${p%%$'\n'*}
+	[ "$p" -ge "$lo" ] && [ "$p" -le $((lo + 9)) ] || fail "BND port $p outside $lo-$((lo + 9))"
+	assert_match "$output" "got=echo:dgram-0"
+}
