@@ -137,11 +137,8 @@ route_note(struct session *s, const struct rules_route *route)
 	}
 }
 
-/*
- * Write the request record, then send the reply it explains (SPEC: the
- * record comes first).  rep5 is the SOCKS5 code; SOCKS4 gets 90 for
- * success and 91 for every failure (its protocol has no finer codes).
- */
+/* The contract is in session.h.  SOCKS4 has no finer failure codes than
+ * 91, so every SOCKS5 failure maps to it. */
 int
 session_reply(struct session *s, bool permit, uint8_t rep5,
     const struct sockaddr *bound)
