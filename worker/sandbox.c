@@ -26,6 +26,7 @@
 #include <linux/seccomp.h>
 #include <pwd.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -331,9 +332,47 @@ drop_ids(const struct sandbox *sb)
 	return 0;
 }
 
+#ifdef SANDBOX_DEBUG
+/*
+ * Debug builds (make CFLAGS+=-DSANDBOX_DEBUG) trap instead of killing:
+ * say which syscall the table lacks, then exit.  Only async-signal-safe
+ * calls (write, _exit), both allowed by the filter.
+ */
+static void
+sandbox_sigsys(int sig, siginfo_t *info, void *uctx)
+{
+	char msg[64] = "socks5d: seccomp refused syscall ";
+	size_t len = strlen(msg);
+	char digits[12];
+	int nr = info->si_syscall, n = 0;
+	ssize_t wn;
+
+	(void)sig;
+	(void)uctx;
+	do {
+		digits[n++] = (char)('0' + nr % 10);
+		nr /= 10;
+	} while (nr > 0 && n < (int)sizeof(digits));
+	while (n > 0 && len < sizeof(msg) - 1)
+		msg[len++] = digits[--n];
+	msg[len++] = '\n';
+	wn = write(STDERR_FILENO, msg, len);
+	(void)wn;
+	_exit(125);
+}
+#endif
+
 int
 sandbox_load_filter(const struct sandbox *sb)
 {
+#ifdef SANDBOX_DEBUG
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sandbox_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSYS, &sa, NULL);
+#endif
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		log_warn("PR_SET_NO_NEW_PRIVS");
 		return ERR_SYS;
