@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -162,6 +163,9 @@ main(int argc, char **argv)
 	if ((rc = listen_open(&opts, conf, listen_fds, LISTEN_MAX,
 	    &n_listen)) != 0)
 		return rc;
+	/* Building the seccomp filter and the rules left freed heap behind;
+	 * every fork would copy its page tables, every child fault on it. */
+	malloc_trim(0);
 	log_info("socks5d %s started", SOCKS5D_VERSION);
 	return master_serve(&opts, conf, sb, listen_fds, n_listen);
 }
