@@ -175,15 +175,20 @@ spares_fill(struct master *m)
 static void
 helper_launch(struct master *m, int i)
 {
-	int close_fds[LISTEN_MAX + 1];
+	int close_fds[LISTEN_MAX + 2];
 	size_t n = 0;
 	uid_t uid;
 	gid_t gid;
 
+	/* Spares hold the old door, so they go; and they go first: a helper
+	 * forked while the master still held their channels would keep a
+	 * copy open, and a retired spare would never see its channel close. */
+	spare_retire_all(&m->spares);
 	for (size_t j = 0; j < m->n_listen; j++)
 		close_fds[n++] = m->listen_fds[j];
 	/* The other helper's door is not this helper's business. */
 	close_fds[n++] = m->helpers[1 - i].worker_door;
+	close_fds[n++] = m->kmsg_fd;
 	sandbox_ids(m->sb, &uid, &gid);
 	m->helper_pending[i] = false;
 	if (helper_start(&m->helpers[i], m->conf, uid, gid, close_fds, n) != 0) {
@@ -195,8 +200,6 @@ helper_launch(struct master *m, int i)
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &m->helper_started[i]);
-	/* Spares hold the old door: replace them. */
-	spare_retire_all(&m->spares);
 }
 
 /* A helper exited: workers holding its old door fail closed; new workers
@@ -350,6 +353,33 @@ master_reload(struct master *m)
 	log_info("reloaded %s", m->opts->conf_path);
 }
 
+/* Close a connection refused before any byte is read (grammar 4.1: no
+ * reply), with its audit record. */
+static void
+refuse_at_accept(int fd, const struct sockaddr_storage *client,
+    const char *rule, const char *reason)
+{
+	struct audit_rec rec = AUDIT_REC("ban");
+
+	rec.decision = "deny";
+	rec.client = (const struct sockaddr *)client;
+	rec.rule = rule;
+	rec.reason = reason;
+	(void)audit_write(&rec);
+	close(fd);
+}
+
+/* Account for a worker now serving client; one that cannot be accounted
+ * for must not run (the grace period could not end it). */
+static void
+child_track(struct master *m, pid_t pid, const struct sockaddr_storage *client)
+{
+	if (children_add(m, pid, client) != 0) {
+		log_warnx("child table full; dropping worker %ld", (long)pid);
+		kill(pid, SIGKILL);
+	}
+}
+
 static void
 master_accept(struct master *m, int listen_fd)
 {
@@ -378,29 +408,17 @@ master_accept(struct master *m, int listen_fd)
 			return;
 		}
 		if (penalty_check(m->penalty, (struct sockaddr *)&client) > 0) {
-			struct audit_rec rec = AUDIT_REC("ban");
-
-			rec.decision = "deny";
-			rec.client = (struct sockaddr *)&client;
-			rec.rule = "penalty";
-			rec.reason = "an earlier worker for this address crashed";
-			(void)audit_write(&rec);
-			close(fd);
+			refuse_at_accept(fd, &client, "penalty",
+			    "an earlier worker for this address crashed");
 			continue;
 		}
-		/* grammar 4.1: refused before a byte is read, no reply. */
 		if ((ban_line = rules_ban(m->conf, (struct sockaddr *)&client))
 		    != 0) {
-			struct audit_rec rec = AUDIT_REC("ban");
 			char rule[300];
 
 			snprintf(rule, sizeof(rule), "%s:%u",
 			    conf_name(m->conf), ban_line);
-			rec.decision = "deny";
-			rec.client = (struct sockaddr *)&client;
-			rec.rule = rule;
-			(void)audit_write(&rec);
-			close(fd);
+			refuse_at_accept(fd, &client, rule, NULL);
 			continue;
 		}
 		wrap_rules = wrap_needed(m->conf);
@@ -408,11 +426,7 @@ master_accept(struct master *m, int listen_fd)
 		 * whose hosts_access check has nothing to read. */
 		if (!wrap_rules && spare_hand(&m->spares, fd, &client, &pid)) {
 			close(fd);
-			if (children_add(m, pid, &client) != 0) {
-				log_warnx("child table full; dropping worker %ld",
-				    (long)pid);
-				kill(pid, SIGKILL);
-			}
+			child_track(m, pid, &client);
 			continue;
 		}
 		pid = fork();
@@ -431,13 +445,7 @@ master_accept(struct master *m, int listen_fd)
 			log_warn("fork");
 			return;
 		}
-		if (children_add(m, pid, &client) != 0) {
-			/* Without a table entry the grace period could not
-			 * end this worker; it must not run unaccounted. */
-			log_warnx("child table full; dropping worker %ld",
-			    (long)pid);
-			kill(pid, SIGKILL);
-		}
+		child_track(m, pid, &client);
 	}
 }
 

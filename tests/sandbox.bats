@@ -66,6 +66,17 @@ audit_at_least() {
 	[ "$(audit_count "$@")" -ge "$n" ]
 }
 
+# spares_of PID: how many "socks5d: spare" processes PID has.
+spares_of() {
+	local c n=0
+	for c in $(daemon_children "$1"); do
+		case $(tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null) in
+		"socks5d: spare"*) n=$((n + 1)) ;;
+		esac
+	done
+	echo "$n"
+}
+
 status_field() { # PID FIELD: the first value of FIELD in /proc/PID/status
 	awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status"
 }
@@ -190,6 +201,9 @@ assert_confined() {
 	bg_wait A 30
 	assert_eq "$status" 0 "the running session"
 	assert_eq "$(sha "$out")" "$(sha "$BATS_FILE_TMPDIR/www/big")" "downloaded bytes"
+	# The spares holding the old door were replaced, not leaked.
+	wait_until 5 eval '[ "$(spares_of "$S_PID")" -eq 2 ]' ||
+	    fail "$(spares_of "$S_PID") spare workers after the restart (want 2)"
 }
 
 @test "the resolver killed: it comes back and names resolve again" {
