@@ -163,10 +163,19 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 	}
 	proc_child_signals();
 	sandbox_ids(sb, &uid, &gid);
-	/* The helpers exit with this process (PR_SET_PDEATHSIG). */
-	if (helper_start(&authd, conf, uid, gid, NULL, 0) != 0 ||
-	    helper_start(&resolver, conf, uid, gid, &authd.worker_door, 1) != 0)
-		fatal("cannot start the helpers");
+	/* The helpers exit with this process (PR_SET_PDEATHSIG).  They must
+	 * not hold the client's socket (stdin/stdout here): its close is the
+	 * end of the session the client sees. */
+	{
+		int for_authd[] = { STDIN_FILENO, STDOUT_FILENO };
+		int for_resolver[] = { STDIN_FILENO, STDOUT_FILENO, -1 };
+
+		if (helper_start(&authd, conf, uid, gid, for_authd, 2) != 0)
+			fatal("cannot start authd");
+		for_resolver[2] = authd.worker_door;
+		if (helper_start(&resolver, conf, uid, gid, for_resolver, 3) != 0)
+			fatal("cannot start the resolver");
+	}
 	wo.authd_door = authd.worker_door;
 	wo.resolver_door = resolver.worker_door;
 	if (wc.have_addr && !wrap_check(conf, STDIN_FILENO,
