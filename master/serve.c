@@ -39,13 +39,19 @@ static volatile sig_atomic_t got_stop;
  * signals again, so a flood cannot starve reaping or a stop. */
 enum { ACCEPT_BURST = 64 };
 
+/* After accept fails for want of descriptors or memory. */
+enum { ACCEPT_PAUSE_MS = 100 };
+
 /* A helper that dies sooner than this after its start is restarted only
  * after this delay, so a helper that cannot start does not spin. */
 enum { HELPER_RESTART_DELAY_S = 1 };
 
 /* Spare workers kept ready (master/spare.h): enough that a burst of
- * clients finds one while the master forks the next. */
-enum { SPARES_WANTED = 2 };
+ * clients finds one while the master forks the next.  A spare that fails
+ * before it has a client (no descriptors, no memory, a sandbox error)
+ * would otherwise be replaced at once, forever: after a failure, none is
+ * started for SPARES_BACKOFF_S and each connection gets a fresh fork. */
+enum { SPARES_WANTED = 2, SPARES_BACKOFF_S = 1 };
 
 struct child {
 	pid_t pid;
@@ -71,6 +77,9 @@ struct master {
 	bool stopping;
 	bool killed_children;   /* grace over: our SIGKILLs are not crashes */
 	struct timespec stop_deadline;
+	bool accept_paused;     /* out of descriptors or memory: back off */
+	struct timespec spares_resume;  /* no spares before this (a spare
+	                                 * failed to start) */
 };
 
 static void
@@ -160,16 +169,41 @@ spares_fill(struct master *m)
 {
 	struct spawn_ctx ctx;
 
+	struct timespec now;
+
 	if (m->stopping || m->helper_pending[0] || m->helper_pending[1])
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < m->spares_resume.tv_sec ||
+	    (now.tv_sec == m->spares_resume.tv_sec &&
+	    now.tv_nsec < m->spares_resume.tv_nsec))
 		return;
 	spawn_ctx_fill(m, false, &ctx);
 	while (m->spares.n < SPARES_WANTED &&
 	    m->n_children + m->spares.n < conf_vars(m->conf)->max_child) {
 		if (spare_start(&m->spares, &ctx) != 0) {
-			log_warn("cannot fork a spare worker");
+			log_warn("cannot start a spare worker; none for %d s",
+			    SPARES_BACKOFF_S);
+			m->spares_resume = now;
+			m->spares_resume.tv_sec += SPARES_BACKOFF_S;
 			return;
 		}
 	}
+}
+
+static void
+spares_failed(struct master *m, pid_t pid, int status)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec >= m->spares_resume.tv_sec)
+		log_warnx("spare worker %ld %s %d; no spares for %d s",
+		    (long)pid, WIFSIGNALED(status) ? "killed by signal" :
+		    "failed with status", WIFSIGNALED(status) ?
+		    WTERMSIG(status) : WEXITSTATUS(status), SPARES_BACKOFF_S);
+	m->spares_resume = now;
+	m->spares_resume.tv_sec += SPARES_BACKOFF_S;
 }
 
 static void
@@ -286,12 +320,9 @@ children_reap(struct master *m)
 			continue;
 		if (spare_reaped(&m->spares, pid)) {
 			/* It had no client yet: nobody to penalise. */
-			if (WIFSIGNALED(status))
-				log_warnx("spare worker %ld killed by signal %d",
-				    (long)pid, WTERMSIG(status));
-			else if (WEXITSTATUS(status) != WORKER_EXIT_OK)
-				log_warnx("spare worker %ld failed (exit %d)",
-				    (long)pid, WEXITSTATUS(status));
+			if (WIFSIGNALED(status) ||
+			    WEXITSTATUS(status) != WORKER_EXIT_OK)
+				spares_failed(m, pid, status);
 			continue;
 		}
 		known = children_remove(m, pid, &client);
@@ -402,11 +433,22 @@ master_accept(struct master *m, int listen_fd)
 		fd = accept4(listen_fd, (struct sockaddr *)&client, &len,
 		    SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* The connection stays queued and the socket
+				 * readable: polling it again at once would spin.
+				 * Pause accepting for a moment instead. */
+				if (!m->accept_paused)
+					log_warn("accept: pausing for %d ms",
+					    ACCEPT_PAUSE_MS);
+				m->accept_paused = true;
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED) {
 				log_warn("accept");
+			}
 			return;
 		}
+		m->accept_paused = false;
 		if (penalty_check(m->penalty, (struct sockaddr *)&client) > 0) {
 			refuse_at_accept(fd, &client, "penalty",
 			    "an earlier worker for this address crashed");
@@ -536,14 +578,20 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 			ts.tv_nsec = (long)(stop_ms_left(&m) % 1000) * 1000000;
 			if (!m.killed_children)
 				tsp = &ts;
-		} else {
-			if (m.helper_pending[0] || m.helper_pending[1]) {
-				ts.tv_sec = HELPER_RESTART_DELAY_S;
-				ts.tv_nsec = 0;
-				tsp = &ts;
-			}
+		} else if (m.accept_paused) {
+			ts.tv_sec = 0;
+			ts.tv_nsec = (long)ACCEPT_PAUSE_MS * 1000000;
+			tsp = &ts;
+		} else if (m.helper_pending[0] || m.helper_pending[1] ||
+		    m.spares.n < SPARES_WANTED) {
+			/* Wake up to restart a helper or refill the spares
+			 * once their back-off is over. */
+			ts.tv_sec = m.helper_pending[0] || m.helper_pending[1] ?
+			    HELPER_RESTART_DELAY_S : SPARES_BACKOFF_S;
+			ts.tv_nsec = 0;
+			tsp = &ts;
 		}
-		if (!m.stopping && !m.at_limit) {
+		if (!m.stopping && !m.at_limit && !m.accept_paused) {
 			for (size_t i = 0; i < m.n_listen; i++) {
 				pfds[npfd].fd = m.listen_fds[i];
 				pfds[npfd].events = POLLIN;
@@ -552,6 +600,8 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 			}
 		}
 		n = ppoll(pfds, npfd, tsp, &wait_mask);
+		if (n == 0 && m.accept_paused)
+			m.accept_paused = false;   /* try the listeners again */
 		if (n == -1) {
 			if (errno != EINTR)
 				fatal("ppoll");

@@ -285,3 +285,21 @@ wait_exit() {
 	bg_wait sd 15
 	assert_eq "$status" 0 "exit status after SIGTERM"
 }
+
+@test "out of descriptors: no fork loop, no log flood, the daemon survives" {
+	local port log="$BATS_TEST_TMPDIR/emfile.log"
+	port=$(free_port)
+	# Ten descriptors: the master starts, but spares and workers cannot
+	# make their relay pipes.  Each failure must back off, not respawn.
+	bg EMF prlimit --nofile=10:10 "$SOCKS5D" -f "$BATS_FILE_TMPDIR/socks5.conf" \
+	    -l "127.0.0.1:$port"
+	wait_until 10 _listening "" "$port" || fail "daemon did not start"
+	timeout 5 "$PY" -c 'import socket,sys,time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+time.sleep(2)' "$port" || true
+	local lines
+	lines=$(wc -l <"$BATS_TEST_TMPDIR/EMF.out")
+	cat "$BATS_TEST_TMPDIR/EMF.out" | sort | uniq -c | sort -rn | head -5
+	[ "$lines" -lt 60 ] || fail "$lines log lines in about 2 s: a spawn loop"
+	alive "$EMF_BGPID" || fail "the daemon died"
+}

@@ -35,6 +35,8 @@
 #include "common/log.h"
 #include "worker/sandbox.h"
 
+enum { WORKER_NOFILE = 64 };
+
 struct sandbox {
 	uid_t uid;
 	gid_t gid;
@@ -390,9 +392,14 @@ sandbox_enter(const struct sandbox *sb, const int *keep, size_t n_keep)
 	const struct rlimit none = { 0, 0 };
 	/* Client, destination, relay pipes, a BIND/UDP socket or two, the
 	 * helper channels, audit and syslog: 64 is ample and bounds what a
-	 * hijacked worker can hold. */
-	const struct rlimit nofile = { 64, 64 };
+	 * hijacked worker can hold.  Only ever lowered: an unprivileged
+	 * process cannot raise a hard limit someone set below 64. */
+	struct rlimit nofile = { WORKER_NOFILE, WORKER_NOFILE };
+	struct rlimit cur;
 	int rc;
+
+	if (getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_max < WORKER_NOFILE)
+		nofile.rlim_cur = nofile.rlim_max = cur.rlim_max;
 
 	if ((rc = close_all_but(keep, n_keep)) != 0) {
 		log_warn("closing inherited descriptors");
