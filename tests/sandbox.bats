@@ -43,6 +43,9 @@ teardown_file() {
 }
 
 teardown() {
+	# Whatever a test did to the workers' chroot, leave it as it must be.
+	rm -f /run/socks5d/empty/planted
+	chmod 0755 /run/socks5d/empty 2>/dev/null || true
 	cleanup_test
 }
 
@@ -228,4 +231,19 @@ assert_confined() {
 	    "the crashed client's address is refused"
 	[ "$(audit_count "$AUDIT" event ban rule penalty)" -ge 1 ] || fail "no penalty record"
 	assert_serves "$S_PORT" "$EH_PORT"
+}
+
+@test "the chroot must be empty, root-owned and writable by nobody else, or socks5d refuses to start" {
+	local port
+	port=$(free_port)
+	touch /run/socks5d/empty/planted
+	run timeout 10 "$SOCKS5D" -f "$BATS_FILE_TMPDIR/socks5.conf" -l "127.0.0.1:$port"
+	rm -f /run/socks5d/empty/planted
+	assert_eq "$status" 1 "a file in the chroot"
+	assert_match "$output" "must be empty"
+	chmod 0777 /run/socks5d/empty
+	run timeout 10 "$SOCKS5D" -f "$BATS_FILE_TMPDIR/socks5.conf" -l "127.0.0.1:$port"
+	chmod 0755 /run/socks5d/empty
+	assert_eq "$status" 1 "a world-writable chroot"
+	assert_match "$output" "writable by nobody else"
 }

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -213,6 +214,24 @@ root_dir_check(void)
 		    "by nobody else (mode %o, owner %u)", SANDBOX_ROOT_DIR,
 		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
 		return ERR_CONFIG;
+	}
+	/* Empty: whatever lay there would be every worker's to read. */
+	{
+		DIR *dir = opendir(SANDBOX_ROOT_DIR);
+		struct dirent *de;
+		bool empty = dir != NULL;
+
+		while (dir != NULL && (de = readdir(dir)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				empty = false;
+		if (dir != NULL)
+			closedir(dir);
+		if (!empty) {
+			log_warnx("%s must be empty: workers are chrooted "
+			    "there", SANDBOX_ROOT_DIR);
+			return ERR_CONFIG;
+		}
 	}
 	if (lstat("/run/socks5d", &st) == -1 || st.st_uid != 0 ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
