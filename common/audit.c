@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -26,6 +27,26 @@ audit_init(int fd, bool to_syslog)
 {
 	audit_fd = fd;
 	audit_syslog = to_syslog;
+}
+
+int
+audit_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+
+	if (fd == -1)
+		return ERR_SYS;
+	if (audit_fd == -1) {
+		audit_fd = fd;
+		return 0;
+	}
+	if (dup3(fd, audit_fd, O_CLOEXEC) == -1) {
+		close(fd);
+		return ERR_SYS;
+	}
+	close(fd);
+	return 0;
 }
 
 int

@@ -50,6 +50,13 @@ struct audit_rec {
  * to syslog's authpriv facility.  Called by the master before forking. */
 void audit_init(int fd, bool to_syslog);
 
+/* Open (append, create 0600, no symlink) the audit file at path as the
+ * record sink.  Called again, e.g. on SIGHUP after log rotation, it puts
+ * the newly opened file on the same descriptor number, so workers forked
+ * later write there while running ones finish in the old file.
+ * 0 or ERR_SYS (the previous file stays in use). */
+int audit_open(const char *path);
+
 /* The audit file's fd (-1 if none), which a sandboxed worker must keep. */
 int audit_file_fd(void);
 

@@ -56,20 +56,6 @@ conf_diag_print(void *ctx, const char *file, unsigned line, bool is_error,
 		    is_error ? "" : "warning: ", msg);
 }
 
-static int
-audit_open(const char *path)
-{
-	int fd;
-
-	if (path == NULL)
-		return -1;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd == -1)
-		fatal("cannot open audit file %s", path);
-	return fd;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -156,7 +142,9 @@ main(int argc, char **argv)
 		log_warnx("cannot prepare the worker sandbox; not starting");
 		return EXIT_CONFIG;
 	}
-	audit_init(audit_open(opts.audit_path), true);
+	if (opts.audit_path != NULL && audit_open(opts.audit_path) != 0)
+		fatal("cannot open audit file %s", opts.audit_path);
+	audit_init(audit_file_fd(), true);
 	signal(SIGPIPE, SIG_IGN);
 	if (opts.inetd)
 		return master_serve_inetd(&opts, conf, sb);

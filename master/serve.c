@@ -361,6 +361,10 @@ master_reload(struct master *m)
 	const struct conf_vars *old_vars = conf_vars(m->conf);
 
 	log_info("SIGHUP: reloading %s", m->opts->conf_path);
+	/* Reopen the audit file too, so that log rotation works. */
+	if (m->opts->audit_path != NULL && audit_open(m->opts->audit_path) != 0)
+		log_warn("cannot reopen the audit file %s; still writing the "
+		    "old one", m->opts->audit_path);
 	if (conf_load_flags(m->opts->conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
 	    &fresh, master_conf_diag, NULL) != 0) {
 		log_warnx("reload of %s refused; the previous rules stay in "

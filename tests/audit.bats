@@ -197,3 +197,22 @@ sys.exit(1 if bad else 0)' "$AUDIT" "$@"
 	run audit_validate "$AUDIT"
 	[ "$status" -eq 0 ] || fail "$output"
 }
+
+@test "log rotation: after the file is moved away, SIGHUP makes new records go to a new file" {
+	local audit="$BATS_TEST_TMPDIR/rot.jsonl"
+	write_conf "$BATS_TEST_TMPDIR/socks5.conf"
+	daemon_start R "$BATS_TEST_TMPDIR/socks5.conf" -- -a "$audit"
+	run socks -p "127.0.0.1:$R_PORT" -d 127.0.0.1 -P "$EH_PORT" send:before shutdown recv
+	assert_field reply 0
+	mv "$audit" "$audit.1"
+	kill -HUP "$R_PID"
+	wait_until 10 grep -q "reloaded" "$R_LOG" || fail "no reload"
+	run socks -p "127.0.0.1:$R_PORT" -d 127.0.0.1 -P "$EH_PORT" send:after shutdown recv
+	assert_field reply 0
+	wait_until 5 test -s "$audit" || fail "no new audit file after SIGHUP"
+	wait_until 5 eval '[ "$(audit_count "$audit" event close)" -ge 1 ]' ||
+	    fail "the new session's close record is not in the new file"
+	[ "$(audit_count "$audit.1" event close)" -eq 1 ] ||
+	    fail "the rotated file should hold exactly the first session"
+	[ "$(stat -c %a "$audit")" = 600 ] || fail "new audit file mode $(stat -c %a "$audit")"
+}
