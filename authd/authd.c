@@ -125,10 +125,7 @@ authd_request_parse(const uint8_t *buf, size_t len,
 	}
 	memcpy(up->pass, b, plen);
 	up->pass[plen] = '\0';
-	if (client->ss_family == AF_INET)
-		((struct sockaddr_in *)client)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)client)->sin6_port = htons(port);
+	net_addr_set_port(client, port);
 	return 0;
 }
 

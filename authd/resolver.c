@@ -21,6 +21,7 @@
 #include "common/err.h"
 #include "common/ipc.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/rd.h"
 #include "common/socks.h"
 #include "common/wr.h"
@@ -91,10 +92,7 @@ resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
 
 		if (ipc_addr_get(&r, &ss) != 0)
 			return ERR_PROTO;
-		if (ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		else
-			((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		net_addr_set_port(&ss, port);
 		if (*n < max)
 			addrs[(*n)++] = ss;
 	}

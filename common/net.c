@@ -126,6 +126,51 @@ net_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
+void
+net_addr_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+/* The address as 16 bytes, IPv4 in its mapped form; 0 for other families. */
+static int
+addr_bytes(const struct sockaddr *sa, uint8_t out[16])
+{
+	if (sa->sa_family == AF_INET) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 1;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return 1;
+	}
+	return 0;
+}
+
+int
+net_addr_same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+	uint8_t x[16], y[16];
+
+	return addr_bytes(a, x) && addr_bytes(b, y) && memcmp(x, y, 16) == 0;
+}
+
+int
+net_addr_is_any(const struct sockaddr *sa)
+{
+	static const uint8_t zero[16];
+	static const uint8_t mapped_zero[16] = { [10] = 0xff, [11] = 0xff };
+	uint8_t x[16];
+
+	return addr_bytes(sa, x) && (memcmp(x, zero, 16) == 0 ||
+	    memcmp(x, mapped_zero, 16) == 0);
+}
+
 int
 net_set_nonblock(int fd, int on)
 {

@@ -29,6 +29,16 @@ uint16_t net_addr_port(const struct sockaddr *sa);
 int net_parse_listen(const char *s, struct sockaddr_storage *ss,
     socklen_t *len);
 
+/* Set the port (host order) of an AF_INET or AF_INET6 address. */
+void net_addr_set_port(struct sockaddr_storage *ss, uint16_t port);
+
+/* Whether a and b are the same host (ports ignored); an IPv4 address and
+ * its IPv4-mapped IPv6 form are the same host. */
+int net_addr_same_host(const struct sockaddr *a, const struct sockaddr *b);
+
+/* 0.0.0.0 or :: (also ::ffff:0.0.0.0). */
+int net_addr_is_any(const struct sockaddr *sa);
+
 /* Set O_NONBLOCK on fd; 0 or ERR_SYS. */
 int net_set_nonblock(int fd, int on);
 

@@ -127,10 +127,7 @@ spawn_spare(const struct spawn_ctx *ctx, int chan)
 	if (ipc_addr_get(&r, &wc.addr) != 0 || rd_u16be(&r, &port) != 0 ||
 	    rd_end(&r) != 0)
 		_exit(WORKER_EXIT_INTERNAL);
-	if (wc.addr.ss_family == AF_INET)
-		((struct sockaddr_in *)&wc.addr)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)&wc.addr)->sin6_port = htons(port);
+	net_addr_set_port(&wc.addr, port);
 	wc.in_fd = wc.out_fd = fd;
 	net_addr_format((const struct sockaddr *)&wc.addr, shown, sizeof(shown));
 	proctitle_set("socks5d: worker %s", shown);

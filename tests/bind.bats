@@ -8,12 +8,6 @@ teardown() {
 	cleanup_test
 }
 
-start() {
-	write_conf "$BATS_TEST_TMPDIR/socks5.conf" "$@"
-	AUDIT="$BATS_TEST_TMPDIR/audit.jsonl"
-	daemon_start D "$BATS_TEST_TMPDIR/socks5.conf" -- -a "$AUDIT"
-}
-
 bindc() {
 	"$PY" "$HELPERS/bindclient.py" -p "127.0.0.1:$D_PORT" "$@"
 }

@@ -23,13 +23,6 @@ teardown() {
 	fi
 }
 
-# start CONF-LINES...: a daemon with these lines and an audit file.
-start() {
-	write_conf "$BATS_TEST_TMPDIR/socks5.conf" "$@"
-	AUDIT="$BATS_TEST_TMPDIR/audit.jsonl"
-	daemon_start D "$BATS_TEST_TMPDIR/socks5.conf" -- -a "$AUDIT"
-}
-
 # line_of TEXT: the line number of TEXT in the test's socks5.conf.
 line_of() {
 	grep -nxF -- "$1" "$BATS_TEST_TMPDIR/socks5.conf" | head -1 | cut -d: -f1

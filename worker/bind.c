@@ -22,34 +22,6 @@
 #include "worker/io.h"
 #include "worker/session.h"
 
-static bool
-addr_unspecified(const struct sockaddr *sa)
-{
-	static const uint8_t zero[16];
-
-	if (sa->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == 0;
-	return memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, zero,
-	    16) == 0;
-}
-
-/* Same host address (ports ignored), IPv4 and IPv4-mapped IPv6 alike. */
-static bool
-addr_same_host(const struct sockaddr *a, const struct sockaddr *b)
-{
-	char sa[NET_ADDRSTR_MAX], sb[NET_ADDRSTR_MAX];
-	char *pa, *pb;
-
-	net_addr_format(a, sa, sizeof(sa));
-	net_addr_format(b, sb, sizeof(sb));
-	/* net_addr_format writes "host:port" / "[host]:port" with mapped
-	 * addresses as IPv4; compare what comes before the port. */
-	if ((pa = strrchr(sa, ':')) == NULL || (pb = strrchr(sb, ':')) == NULL)
-		return false;
-	*pa = *pb = '\0';
-	return strcmp(sa, sb) == 0;
-}
-
 /*
  * The local address to listen on (grammar 4.3): the interface section's
  * choice for the expected peer; else the address this host would use to
@@ -66,7 +38,7 @@ bind_local(struct session *s, const struct sockaddr *peer,
 	if (rules_interface(s->conf, peer, NULL, net_addr_port(peer), local) &&
 	    local->ss_family == peer->sa_family)
 		return 0;
-	if (addr_unspecified(peer) || s->client->in_fd < 0) {
+	if (net_addr_is_any(peer) || s->client->in_fd < 0) {
 		if (getsockname(s->client->in_fd, (struct sockaddr *)local,
 		    &len) == -1)
 			return ERR_SYS;
@@ -79,10 +51,7 @@ bind_local(struct session *s, const struct sockaddr *peer,
 			rc = ERR_SYS;
 		close(fd);
 	}
-	if (local->ss_family == AF_INET)
-		((struct sockaddr_in *)local)->sin_port = 0;
-	else
-		((struct sockaddr_in6 *)local)->sin6_port = 0;
+	net_addr_set_port(local, 0);
 	return rc;
 }
 
@@ -157,8 +126,8 @@ bind_accept(struct session *s, int listen_fd, const struct sockaddr *expect,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1)
 			continue;
-		if (!addr_unspecified(expect) &&
-		    !addr_same_host((struct sockaddr *)peer, expect)) {
+		if (!net_addr_is_any(expect) &&
+		    !net_addr_same_host((struct sockaddr *)peer, expect)) {
 			audit_stray_peer(s, (struct sockaddr *)peer);
 			close(fd);
 			continue;

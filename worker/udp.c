@@ -67,32 +67,9 @@ struct udp_assoc {
 };
 
 static bool
-same_host(const struct sockaddr *a, const struct sockaddr *b)
-{
-	char sa[NET_ADDRSTR_MAX], sb[NET_ADDRSTR_MAX];
-	char *pa, *pb;
-
-	net_addr_format(a, sa, sizeof(sa));
-	net_addr_format(b, sb, sizeof(sb));
-	if ((pa = strrchr(sa, ':')) == NULL || (pb = strrchr(sb, ':')) == NULL)
-		return false;
-	*pa = *pb = '\0';
-	return strcmp(sa, sb) == 0;
-}
-
-static bool
 same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
 {
-	return same_host(a, b) && net_addr_port(a) == net_addr_port(b);
-}
-
-static void
-set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	return net_addr_same_host(a, b) && net_addr_port(a) == net_addr_port(b);
 }
 
 /* Bind fd to local, on a port of SOCKS5_UDPPORTRANGE when one is set. */
@@ -103,14 +80,15 @@ bind_in_range(const struct session *s, int fd, struct sockaddr_storage *local)
 	unsigned span, first;
 
 	if (v->udp_port_lo == 0 && v->udp_port_hi == 0) {
-		set_port(local, 0);
+		net_addr_set_port(local, 0);
 		return bind(fd, (struct sockaddr *)local,
 		    net_addr_len((struct sockaddr *)local)) == 0 ? 0 : ERR_SYS;
 	}
 	span = (unsigned)v->udp_port_hi - v->udp_port_lo + 1;
 	first = (unsigned)getpid() % span;
 	for (unsigned i = 0; i < span && i < UDP_PORT_TRIES; i++) {
-		set_port(local, (uint16_t)(v->udp_port_lo + (first + i) % span));
+		net_addr_set_port(local,
+		    (uint16_t)(v->udp_port_lo + (first + i) % span));
 		if (bind(fd, (struct sockaddr *)local,
 		    net_addr_len((struct sockaddr *)local)) == 0)
 			return 0;
@@ -162,7 +140,7 @@ out_socket(struct udp_assoc *ua, const struct sockaddr *dest)
 	for (size_t i = 0; i < ua->n_out; i++) {
 		o = &ua->out[i];
 		if (o->family == dest->sa_family && o->bound == bound &&
-		    (!bound || same_host((struct sockaddr *)&o->local,
+		    (!bound || net_addr_same_host((struct sockaddr *)&o->local,
 		    (struct sockaddr *)&local)))
 			return o->fd;
 	}
@@ -247,7 +225,7 @@ from_client(struct udp_assoc *ua, const uint8_t *buf, size_t len,
 
 	/* Only the client's host may use the association; once it has
 	 * sent, only from that port (RFC 1928 section 7). */
-	if (!same_host(from, s->client_sa) ||
+	if (!net_addr_same_host(from, s->client_sa) ||
 	    (ua->client_port != 0 && net_addr_port(from) != ua->client_port) ||
 	    (ua->client_known &&
 	    !same_endpoint(from, (struct sockaddr *)&ua->client)))
@@ -277,7 +255,7 @@ from_client(struct udp_assoc *ua, const uint8_t *buf, size_t len,
 			    dst.name);
 			ua->cached_addr = dest;
 		}
-		set_port(&dest, dst.port);
+		net_addr_set_port(&dest, dst.port);
 	} else if (socks_addr_to_sockaddr(&dst, &dest, &dlen) != 0) {
 		return;
 	}

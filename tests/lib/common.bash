@@ -328,6 +328,14 @@ cleanup_file() {
 	_cleanup_dir "$BATS_FILE_TMPDIR"
 }
 
+# start CONF-LINES...: the test's own daemon D, configured with these lines
+# (write_conf) and auditing to $AUDIT in the test's directory.
+start() {
+	write_conf "$BATS_TEST_TMPDIR/socks5.conf" "$@"
+	AUDIT="$BATS_TEST_TMPDIR/audit.jsonl"
+	daemon_start D "$BATS_TEST_TMPDIR/socks5.conf" -- -a "$AUDIT"
+}
+
 # socks ARGS...: the raw SOCKS client (tests/helpers/socksclient.py).
 socks() {
 	"$PY" "$HELPERS/socksclient.py" "$@"

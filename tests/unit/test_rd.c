@@ -97,9 +97,37 @@ test_listen_parse(void)
 	    "listen: bare IPv6 needs brackets");
 }
 
+static void
+test_addr_compare(void)
+{
+	struct sockaddr_storage a, b, c, d, any4, any6;
+	socklen_t len;
+
+	net_parse_listen("10.1.2.3:80", &a, &len);
+	net_parse_listen("[::ffff:10.1.2.3]:81", &b, &len);
+	net_parse_listen("10.1.2.4:80", &c, &len);
+	net_parse_listen("[2001:db8::1]:80", &d, &len);
+	net_parse_listen("0.0.0.0:1", &any4, &len);
+	net_parse_listen("[::]:1", &any6, &len);
+	CHECK(net_addr_same_host((struct sockaddr *)&a, (struct sockaddr *)&b),
+	    "same host: IPv4 and its mapped IPv6 form, ports ignored");
+	CHECK(!net_addr_same_host((struct sockaddr *)&a, (struct sockaddr *)&c),
+	    "same host: a neighbour is another host");
+	CHECK(!net_addr_same_host((struct sockaddr *)&a, (struct sockaddr *)&d),
+	    "same host: IPv4 vs native IPv6");
+	CHECK(net_addr_is_any((struct sockaddr *)&any4) &&
+	    net_addr_is_any((struct sockaddr *)&any6) &&
+	    !net_addr_is_any((struct sockaddr *)&a), "0.0.0.0 and :: are any");
+	net_addr_set_port(&d, 4242);
+	CHECK(net_addr_port((struct sockaddr *)&d) == 4242, "set port, IPv6");
+	net_addr_set_port(&a, 7);
+	CHECK(net_addr_port((struct sockaddr *)&a) == 7, "set port, IPv4");
+}
+
 int
 main(void)
 {
+	test_addr_compare();
 	test_reader();
 	test_writer();
 	test_listen_parse();
