@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdalign.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -316,6 +317,16 @@ const char *
 conf_name(const struct conf *conf)
 {
 	return conf->name;
+}
+
+void
+conf_rule_format(const struct conf *conf, unsigned line, char *buf,
+    size_t size)
+{
+	if (line == 0)
+		snprintf(buf, size, "default");
+	else
+		snprintf(buf, size, "%s:%u", conf->name, line);
 }
 
 size_t

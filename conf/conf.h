@@ -152,6 +152,11 @@ const struct conf_vars *conf_vars(const struct conf *conf);
  * "socks5.conf:12". */
 const char *conf_name(const struct conf *conf);
 
+/* The audit "rule" field for a line of this file: "socks5.conf:12", or
+ * "default" for line 0 (no line matched).  Always NUL-terminated. */
+void conf_rule_format(const struct conf *conf, unsigned line, char *buf,
+    size_t size);
+
 /* How many permit lines the file has (0 means every request is denied). */
 size_t conf_permit_count(const struct conf *conf);
 

@@ -462,8 +462,8 @@ master_accept(struct master *m, int listen_fd)
 		    != 0) {
 			char rule[300];
 
-			snprintf(rule, sizeof(rule), "%s:%u",
-			    conf_name(m->conf), ban_line);
+			conf_rule_format(m->conf, ban_line, rule,
+			    sizeof(rule));
 			refuse_at_accept(fd, &client, rule, NULL);
 			continue;
 		}

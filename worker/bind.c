@@ -141,20 +141,15 @@ int
 session_bind(struct session *s)
 {
 	struct sockaddr_storage addrs[CONNECT_ADDRS_MAX], local, bound, peer;
-	struct rules_request rq = { 0 };
+	struct sockaddr_storage literal;
+	struct rules_request rq;
 	struct rules_verdict verdict;
 	socklen_t bound_len = sizeof(bound);
 	char shown[NET_ADDRSTR_MAX], why[NET_ADDRSTR_MAX + 32];
 	size_t n_addrs = 0;
 	int listen_fd = -1, rc;
 
-	rq.client = s->client_sa;
-	rq.method = s->method == METHOD_USERPASS ? CONF_AUTH_USERPASS :
-	    CONF_AUTH_NONE;
-	rq.cmd = CONF_CMD_BIND;
-	rq.dest.name = s->req.dst.atyp == ATYP_DOMAIN ? s->req.dst.name : NULL;
-	rq.dest.port = s->req.dst.port;
-	rq.user = s->user;
+	session_rules_request(s, &rq, &literal);
 	/* DST is the peer the client expects: its address, resolved if the
 	 * client named it, decides with the rules as for CONNECT. */
 	rc = connect_resolve(s->opts->resolver_door, &s->req.dst, addrs,

@@ -112,11 +112,27 @@ method_name(uint8_t method)
 void
 session_rule(struct session *s, unsigned line)
 {
-	if (line == 0)
-		snprintf(s->rule, sizeof(s->rule), "default");
-	else
-		snprintf(s->rule, sizeof(s->rule), "%s:%u",
-		    conf_name(s->conf), line);
+	conf_rule_format(s->conf, line, s->rule, sizeof(s->rule));
+}
+
+void
+session_rules_request(const struct session *s, struct rules_request *rq,
+    struct sockaddr_storage *literal)
+{
+	socklen_t len;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->client = s->client_sa;
+	rq->method = s->method == METHOD_USERPASS ? CONF_AUTH_USERPASS :
+	    CONF_AUTH_NONE;
+	rq->cmd = session_cmd_bit(s->req.cmd);
+	rq->dest.name = s->req.dst.atyp == ATYP_DOMAIN ? s->req.dst.name :
+	    NULL;
+	rq->dest.port = s->req.dst.port;
+	rq->user = s->user;
+	if (s->req.dst.atyp != ATYP_DOMAIN &&
+	    socks_addr_to_sockaddr(&s->req.dst, literal, &len) == 0)
+		rq->dest.addr = (struct sockaddr *)literal;
 }
 
 /* Record the proxy section's answer for the audit record (grammar 4.5). */
@@ -126,8 +142,8 @@ route_note(struct session *s, const struct rules_route *route)
 	s->route = route->kind == ROUTE_SOCKS5 ? "socks5" :
 	    route->kind == ROUTE_SOCKS4 ? "socks4" : "direct";
 	if (route->line != 0)
-		snprintf(s->route_rule, sizeof(s->route_rule), "%s:%u",
-		    conf_name(s->conf), route->line);
+		conf_rule_format(s->conf, route->line, s->route_rule,
+		    sizeof(s->route_rule));
 	if (route->kind != ROUTE_DIRECT && route->n_upstreams > 0) {
 		const struct conf_upstream *up = &route->upstreams[0];
 
@@ -285,24 +301,14 @@ static int
 session_connect(struct session *s)
 {
 	struct sockaddr_storage addrs[CONNECT_ADDRS_MAX], bound, literal;
-	socklen_t literal_len;
-	struct rules_request rq = { 0 };
+	struct rules_request rq;
 	struct rules_verdict verdict, first_verdict;
 	struct rules_route route;
 	socklen_t bound_len = sizeof(bound);
 	size_t n_addrs = 0;
 	int rep = REP_GENERAL_FAILURE, rc;
 
-	rq.client = s->client_sa;
-	rq.method = s->method == METHOD_USERPASS ? CONF_AUTH_USERPASS :
-	    CONF_AUTH_NONE;
-	rq.cmd = session_cmd_bit(s->req.cmd);
-	rq.dest.name = s->req.dst.atyp == ATYP_DOMAIN ? s->req.dst.name : NULL;
-	rq.dest.port = s->req.dst.port;
-	rq.user = s->user;
-	if (s->req.dst.atyp != ATYP_DOMAIN &&
-	    socks_addr_to_sockaddr(&s->req.dst, &literal, &literal_len) == 0)
-		rq.dest.addr = (struct sockaddr *)&literal;
+	session_rules_request(s, &rq, &literal);
 
 	/* Grammar 5.1: the proxy section sees the name when one was sent. */
 	rules_route(s->conf, &rq.dest, &route);

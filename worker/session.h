@@ -62,6 +62,13 @@ void session_rule(struct session *s, unsigned line);
 /* The command pattern bit of a request's CMD byte. */
 enum conf_cmd session_cmd_bit(uint8_t cmd);
 
+/* The access-control question for this session's request: client,
+ * method, command, user, and DST as sent (for an address, its sockaddr is
+ * put in *literal and rq->dest.addr points there; a name is left
+ * unresolved for the caller, grammar 5). */
+void session_rules_request(const struct session *s, struct rules_request *rq,
+    struct sockaddr_storage *literal);
+
 /*
  * RFC 1928 BIND (and SOCKS4 BIND): check the rules, listen on the address
  * the interface section picks for the expected peer, send the first

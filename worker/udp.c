@@ -192,8 +192,7 @@ audit_dropped(struct udp_assoc *ua, const char *dest, unsigned line,
 	struct audit_rec rec = AUDIT_REC("request");
 	char rule[300];
 
-	snprintf(rule, sizeof(rule), line == 0 ? "default" : "%s:%u",
-	    conf_name(ua->s->conf), line);
+	conf_rule_format(ua->s->conf, line, rule, sizeof(rule));
 	rec.decision = "deny";
 	rec.client = (struct sockaddr *)&ua->client;
 	rec.version = SOCKS_V5;
@@ -211,8 +210,8 @@ from_client(struct udp_assoc *ua, const uint8_t *buf, size_t len,
     const struct sockaddr *from)
 {
 	struct session *s = ua->s;
-	struct sockaddr_storage dest;
-	struct rules_request rq = { 0 };
+	struct sockaddr_storage dest, unused;
+	struct rules_request rq;
 	struct rules_verdict verdict;
 	struct socks_addr dst;
 	char shown[SOCKS_NAME_MAX + 16];
@@ -259,14 +258,13 @@ from_client(struct udp_assoc *ua, const uint8_t *buf, size_t len,
 	} else if (socks_addr_to_sockaddr(&dst, &dest, &dlen) != 0) {
 		return;
 	}
+	/* The association's question, asked again for this datagram's
+	 * source and destination (grammar 4.6). */
+	session_rules_request(s, &rq, &unused);
 	rq.client = from;
-	rq.method = s->method == METHOD_USERPASS ? CONF_AUTH_USERPASS :
-	    CONF_AUTH_NONE;
-	rq.cmd = CONF_CMD_UDP;
 	rq.dest.name = dst.atyp == ATYP_DOMAIN ? dst.name : NULL;
 	rq.dest.addr = (struct sockaddr *)&dest;
 	rq.dest.port = dst.port;
-	rq.user = s->user;
 	rules_access(s->conf, &rq, &verdict);
 	if (!verdict.permit) {
 		audit_dropped(ua, shown, verdict.line, "datagram denied by rule");
@@ -368,25 +366,15 @@ session_udp(struct session *s)
 {
 	struct udp_assoc ua;
 	struct sockaddr_storage bound, literal;
-	struct rules_request rq = { 0 };
+	struct rules_request rq;
 	struct rules_verdict verdict;
 	struct rules_route route;
-	socklen_t literal_len;
 	int rc;
 
 	memset(&ua, 0, sizeof(ua));
 	ua.s = s;
 	ua.client_fd = -1;
-	rq.client = s->client_sa;
-	rq.method = s->method == METHOD_USERPASS ? CONF_AUTH_USERPASS :
-	    CONF_AUTH_NONE;
-	rq.cmd = CONF_CMD_UDP;
-	rq.dest.name = s->req.dst.atyp == ATYP_DOMAIN ? s->req.dst.name : NULL;
-	rq.dest.port = s->req.dst.port;
-	rq.user = s->user;
-	if (s->req.dst.atyp != ATYP_DOMAIN &&
-	    socks_addr_to_sockaddr(&s->req.dst, &literal, &literal_len) == 0)
-		rq.dest.addr = (struct sockaddr *)&literal;
+	session_rules_request(s, &rq, &literal);
 	/* Grammar 4.5: no UDP through an upstream proxy. */
 	rules_route(s->conf, &rq.dest, &route);
 	if (route.kind != ROUTE_DIRECT) {
