@@ -108,12 +108,10 @@ authd_request_parse(const uint8_t *buf, size_t len,
 {
 	const uint8_t *b;
 	uint8_t ulen, plen;
-	uint16_t port;
 	struct rd r;
 
 	rd_init(&r, buf, len);
-	if (ipc_addr_get(&r, client) != 0 || rd_u16be(&r, &port) != 0 ||
-	    rd_u8(&r, &ulen) != 0 || ulen == 0 || rd_bytes(&r, ulen, &b) != 0 ||
+	if (ipc_endpoint_get(&r, client) != 0 || rd_u8(&r, &ulen) != 0 || ulen == 0 || rd_bytes(&r, ulen, &b) != 0 ||
 	    memchr(b, '\0', ulen) != NULL)
 		return ERR_PROTO;
 	memcpy(up->user, b, ulen);
@@ -125,7 +123,6 @@ authd_request_parse(const uint8_t *buf, size_t len,
 	}
 	memcpy(up->pass, b, plen);
 	up->pass[plen] = '\0';
-	net_addr_set_port(client, port);
 	return 0;
 }
 
@@ -182,8 +179,7 @@ authd_userpass(int door, const struct sockaddr *client, const char *user,
 	if (client == NULL || ulen == 0 || ulen > 255 || plen > 255)
 		return ERR_PROTO;
 	wr_init(&w, req, sizeof(req));
-	if ((rc = ipc_addr_put(&w, client)) != 0 ||
-	    (rc = wr_u16be(&w, net_addr_port(client))) != 0 ||
+	if ((rc = ipc_endpoint_put(&w, client)) != 0 ||
 	    (rc = wr_u8(&w, (uint8_t)ulen)) != 0 ||
 	    (rc = wr_bytes(&w, user, ulen)) != 0 ||
 	    (rc = wr_u8(&w, (uint8_t)plen)) != 0 ||

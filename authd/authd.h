@@ -71,13 +71,8 @@ int resolver_lookup(int door, const char *name, uint16_t port,
     struct sockaddr_storage *addrs, size_t max, size_t *n,
     const struct timespec *deadline);
 
-/* Codec of the resolver answer and of one IPC address, shared by both
- * sides and the fuzzer.  ipc_addr_get returns ERR_PROTO for a family
- * byte other than 4 or 6. */
-struct rd;
-struct wr;
-int ipc_addr_put(struct wr *w, const struct sockaddr *sa);
-int ipc_addr_get(struct rd *r, struct sockaddr_storage *ss);
+/* Codec of the resolver answer, shared by both sides and the fuzzer
+ * (addresses in it: ipc_addr_get, common/ipc.h). */
 int resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
     struct sockaddr_storage *addrs, size_t max, size_t *n, uint8_t *status);
 

@@ -30,51 +30,6 @@
 enum { RESOLVER_REQUEST_TIMEOUT_S = 5 };
 
 int
-ipc_addr_put(struct wr *w, const struct sockaddr *sa)
-{
-	uint8_t ip[16] = { 0 };
-	int rc;
-
-	if (sa->sa_family == AF_INET) {
-		memcpy(ip, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		rc = wr_u8(w, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-		rc = wr_u8(w, 6);
-	} else {
-		return ERR_PROTO;
-	}
-	return rc != 0 ? rc : wr_bytes(w, ip, sizeof(ip));
-}
-
-int
-ipc_addr_get(struct rd *r, struct sockaddr_storage *ss)
-{
-	const uint8_t *ip;
-	uint8_t family;
-	int rc;
-
-	if ((rc = rd_u8(r, &family)) != 0 || (rc = rd_bytes(r, 16, &ip)) != 0)
-		return rc;
-	memset(ss, 0, sizeof(*ss));
-	if (family == 4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, ip, 4);
-		return 0;
-	}
-	if (family == 6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, ip, 16);
-		return 0;
-	}
-	return ERR_PROTO;
-}
-
-int
 resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
     struct sockaddr_storage *addrs, size_t max, size_t *n, uint8_t *status)
 {

@@ -1,6 +1,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/ipc.h"
+#include "common/net.h"
 #include "common/rd.h"
 #include "common/wr.h"
 
@@ -192,4 +195,71 @@ fail:
 		*fd_out = -1;
 	}
 	return rc;
+}
+
+int
+ipc_addr_put(struct wr *w, const struct sockaddr *sa)
+{
+	uint8_t ip[16] = { 0 };
+	int rc;
+
+	if (sa->sa_family == AF_INET) {
+		memcpy(ip, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		rc = wr_u8(w, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		rc = wr_u8(w, 6);
+	} else {
+		return ERR_PROTO;
+	}
+	return rc != 0 ? rc : wr_bytes(w, ip, sizeof(ip));
+}
+
+int
+ipc_addr_get(struct rd *r, struct sockaddr_storage *ss)
+{
+	const uint8_t *ip;
+	uint8_t family;
+	int rc;
+
+	if ((rc = rd_u8(r, &family)) != 0 || (rc = rd_bytes(r, 16, &ip)) != 0)
+		return rc;
+	memset(ss, 0, sizeof(*ss));
+	if (family == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, ip, 4);
+		return 0;
+	}
+	if (family == 6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, ip, 16);
+		return 0;
+	}
+	return ERR_PROTO;
+}
+
+int
+ipc_endpoint_put(struct wr *w, const struct sockaddr *sa)
+{
+	int rc;
+
+	if ((rc = ipc_addr_put(w, sa)) != 0)
+		return rc;
+	return wr_u16be(w, net_addr_port(sa));
+}
+
+int
+ipc_endpoint_get(struct rd *r, struct sockaddr_storage *ss)
+{
+	uint16_t port;
+	int rc;
+
+	if ((rc = ipc_addr_get(r, ss)) != 0 || (rc = rd_u16be(r, &port)) != 0)
+		return rc;
+	net_addr_set_port(ss, port);
+	return 0;
 }

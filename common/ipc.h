@@ -57,6 +57,21 @@ enum {
 	IPC_ADDR_LEN = 17,
 };
 
+struct rd;
+struct wr;
+struct sockaddr;
+struct sockaddr_storage;
+
+/* An address in a payload: family byte (4 or 6) + 16 address bytes
+ * (IPC_ADDR_LEN); ipc_addr_get refuses any other family byte. */
+int ipc_addr_put(struct wr *w, const struct sockaddr *sa);
+int ipc_addr_get(struct rd *r, struct sockaddr_storage *ss);
+
+/* An address and its port (IPC_ADDR_LEN + 2): the client in
+ * IPC_AUTH_USERPASS and in IPC_CLIENT. */
+int ipc_endpoint_put(struct wr *w, const struct sockaddr *sa);
+int ipc_endpoint_get(struct rd *r, struct sockaddr_storage *ss);
+
 /* The row for type, or NULL for a type that does not exist. */
 const struct ipc_msgdef *ipc_msgdef(uint16_t type);
 

@@ -7,11 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "authd/authd.h"
 #include "common/err.h"
 #include "common/ipc.h"
 #include "common/log.h"
-#include "common/net.h"
 #include "common/wr.h"
 #include "master/spare.h"
 #include "master/spawn.h"
@@ -59,8 +57,7 @@ spare_hand(struct spare_pool *pool, int client_fd,
 	struct wr w;
 
 	wr_init(&w, msg, sizeof(msg));
-	if (ipc_addr_put(&w, sa) != 0 ||
-	    wr_u16be(&w, net_addr_port(sa)) != 0)
+	if (ipc_endpoint_put(&w, sa) != 0)
 		return false;
 	while (pool->n > 0) {
 		size_t i = pool->n - 1;

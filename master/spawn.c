@@ -103,7 +103,6 @@ spawn_spare(const struct spawn_ctx *ctx, int chan)
 	struct relay_pipes pipes;
 	uint8_t msg[IPC_ADDR_LEN + 2];
 	char shown[NET_ADDRSTR_MAX];
-	uint16_t port;
 	struct rd r;
 	size_t len;
 	int fd, keep_chan[1] = { chan };
@@ -124,10 +123,8 @@ spawn_spare(const struct spawn_ctx *ctx, int chan)
 		_exit(WORKER_EXIT_OK);   /* retired, or the master is gone */
 	close(chan);
 	rd_init(&r, msg, len);
-	if (ipc_addr_get(&r, &wc.addr) != 0 || rd_u16be(&r, &port) != 0 ||
-	    rd_end(&r) != 0)
+	if (ipc_endpoint_get(&r, &wc.addr) != 0 || rd_end(&r) != 0)
 		_exit(WORKER_EXIT_INTERNAL);
-	net_addr_set_port(&wc.addr, port);
 	wc.in_fd = wc.out_fd = fd;
 	net_addr_format((const struct sockaddr *)&wc.addr, shown, sizeof(shown));
 	proctitle_set("socks5d: worker %s", shown);

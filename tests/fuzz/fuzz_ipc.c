@@ -1,8 +1,9 @@
 /*
  * libFuzzer harness for what a helper or a worker decodes from the other
  * side: whole frames through ipc_recv (sent as one datagram on a
- * SOCK_SEQPACKET pair, as in production), the authd request payload and
- * the resolver answer.  The first byte selects the target.
+ * SOCK_SEQPACKET pair, as in production), the authd request payload, the
+ * resolver answer and the IPC_CLIENT payload a spare decodes.  The first
+ * byte selects the target.
  */
 #include <sys/socket.h>
 
@@ -16,6 +17,7 @@
 #include "authd/authd.h"
 #include "common/err.h"
 #include "common/ipc.h"
+#include "common/rd.h"
 #include "common/socks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		if (pair[0] == -1 &&
 		    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == -1)
@@ -63,6 +65,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strlen(up.pass) > 255))
 			abort();
 		break;
+	case 3: {
+		/* The IPC_CLIENT payload, as a spare worker decodes it. */
+		struct rd r;
+
+		rd_init(&r, data + 1, size - 1);
+		if (ipc_endpoint_get(&r, &client) == 0 && rd_end(&r) == 0 &&
+		    client.ss_family != AF_INET && client.ss_family != AF_INET6)
+			abort();
+		break;
+	}
 	default:
 		if (resolve_answer_parse(data + 1, size - 1, 80, addrs,
 		    IPC_ADDRS_MAX, &n, &status) == 0 && n > IPC_ADDRS_MAX)

@@ -212,9 +212,43 @@ test_resolve_answer(void)
 	    "success with no address is inconsistent");
 }
 
+/* IPC_CLIENT's payload: an endpoint, both families, port kept. */
+static void
+test_endpoint(void)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+	    .sin6_port = htons(50312) };
+	struct sockaddr_storage out;
+	uint8_t buf[IPC_ADDR_LEN + 2];
+	struct wr w;
+	struct rd r;
+	size_t bad = 0;
+
+	inet_pton(AF_INET6, "2001:db8::7", &sin6.sin6_addr);
+	wr_init(&w, buf, sizeof(buf));
+	CHECK(ipc_endpoint_put(&w, (struct sockaddr *)&sin6) == 0 &&
+	    w.off == sizeof(buf), "endpoint: 19 bytes");
+	rd_init(&r, buf, w.off);
+	CHECK(ipc_endpoint_get(&r, &out) == 0 && rd_end(&r) == 0 &&
+	    out.ss_family == AF_INET6 &&
+	    ntohs(((struct sockaddr_in6 *)&out)->sin6_port) == 50312 &&
+	    memcmp(&((struct sockaddr_in6 *)&out)->sin6_addr,
+	    &sin6.sin6_addr, 16) == 0, "endpoint: round trip, IPv6");
+	for (size_t n = 0; n < sizeof(buf); n++) {
+		rd_init(&r, buf, n);
+		if (ipc_endpoint_get(&r, &out) == 0)
+			bad++;
+	}
+	CHECK(bad == 0, "endpoint: every truncation refused");
+	wr_init(&w, buf, sizeof(buf) - 1);
+	CHECK(ipc_endpoint_put(&w, (struct sockaddr *)&sin6) == ERR_NOSPACE,
+	    "endpoint: no room, refused");
+}
+
 int
 main(void)
 {
+	test_endpoint();
 	test_framing();
 	test_authd_payload();
 	test_resolve_answer();
