@@ -23,9 +23,8 @@ static int audit_fd = -1;
 static bool audit_syslog;
 
 void
-audit_init(int fd, bool to_syslog)
+audit_init(bool to_syslog)
 {
-	audit_fd = fd;
 	audit_syslog = to_syslog;
 }
 

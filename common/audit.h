@@ -46,9 +46,9 @@ struct audit_rec {
 	.bytes_out = -1, .bytes_in = -1, .duration_ms = -1, .signal = -1, \
 	.syscall = -1 })
 
-/* Where records go: fd is the audit file (or -1), to_syslog sends a copy
- * to syslog's authpriv facility.  Called by the master before forking. */
-void audit_init(int fd, bool to_syslog);
+/* Whether each record also goes to syslog's authpriv facility (the file,
+ * if any, is audit_open's).  Called by the master before forking. */
+void audit_init(bool to_syslog);
 
 /* Open (append, create 0600, no symlink) the audit file at path as the
  * record sink.  Called again, e.g. on SIGHUP after log rotation, it puts

@@ -144,7 +144,7 @@ main(int argc, char **argv)
 	}
 	if (opts.audit_path != NULL && audit_open(opts.audit_path) != 0)
 		fatal("cannot open audit file %s", opts.audit_path);
-	audit_init(audit_file_fd(), true);
+	audit_init(true);
 	signal(SIGPIPE, SIG_IGN);
 	if (opts.inetd)
 		return master_serve_inetd(&opts, conf, sb);

@@ -38,7 +38,8 @@ connect_resolve(int resolver_door, const struct socks_addr *dst,
 	    n, deadline);
 }
 
-uint8_t
+/* The SOCKS5 reply code for a connect(2) errno. */
+static uint8_t
 connect_errno_reply(int err)
 {
 	switch (err) {

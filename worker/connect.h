@@ -37,7 +37,4 @@ int connect_resolve(int resolver_door, const struct socks_addr *dst,
 int connect_open(const struct conf *conf, const struct sockaddr *peer,
     const struct timespec *deadline, int *fd_out);
 
-/* The SOCKS5 reply code for a connect(2) errno. */
-uint8_t connect_errno_reply(int err);
-
 #endif
