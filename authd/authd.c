@@ -165,36 +165,3 @@ authd_serve_channel(int chan, const struct conf *conf)
 	(void)ipc_send(chan, IPC_AUTH_ANSWER, &answer, 1, -1);
 	_exit(0);
 }
-
-int
-authd_userpass(int door, const struct sockaddr *client, const char *user,
-    const char *pass, const struct timespec *deadline, bool *ok)
-{
-	uint8_t req[IPC_ADDR_LEN + 2 + 2 + 255 + 255], answer;
-	size_t ulen = strlen(user), plen = strlen(pass), len;
-	struct wr w;
-	int chan, rc;
-
-	*ok = false;
-	if (client == NULL || ulen == 0 || ulen > 255 || plen > 255)
-		return ERR_PROTO;
-	wr_init(&w, req, sizeof(req));
-	if ((rc = ipc_endpoint_put(&w, client)) != 0 ||
-	    (rc = wr_u8(&w, (uint8_t)ulen)) != 0 ||
-	    (rc = wr_bytes(&w, user, ulen)) != 0 ||
-	    (rc = wr_u8(&w, (uint8_t)plen)) != 0 ||
-	    (rc = wr_bytes(&w, pass, plen)) != 0)
-		goto out;
-	if ((rc = helper_open(door, &chan)) != 0)
-		goto out;
-	rc = ipc_send(chan, IPC_AUTH_USERPASS, req, w.off, -1);
-	if (rc == 0)
-		rc = ipc_recv(chan, IPC_AUTH_ANSWER, FROM_HELPER, &answer,
-		    sizeof(answer), &len, NULL, deadline);
-	close(chan);
-	if (rc == 0)
-		*ok = answer == 0;
-out:
-	explicit_bzero(req, sizeof(req));
-	return rc;
-}

@@ -50,27 +50,6 @@ int helper_start(struct helper *h, const struct conf *conf, uid_t uid,
 /* Master side: forget a helper that exited (closes its door). */
 void helper_gone(struct helper *h);
 
-/* Worker side: open a private channel through door; 0 or ERR_EOF when the
- * helper is gone (the caller fails closed). */
-int helper_open(int door, int *chan);
-
-/*
- * Worker side: ask authd to check an RFC 1929 user name and password for
- * this client.  Sets *ok; returns 0, or an error when authd could not be
- * asked or did not answer before the deadline (fail closed: no access).
- */
-int authd_userpass(int door, const struct sockaddr *client, const char *user,
-    const char *pass, const struct timespec *deadline, bool *ok);
-
-/*
- * Worker side: resolve name through the resolver helper.  Fills addrs
- * (port set to port) in the resolver's order; returns 0, or a SOCKS5 reply
- * code > 0 (4: not found or no answer in time, 1: helper unavailable).
- */
-int resolver_lookup(int door, const char *name, uint16_t port,
-    struct sockaddr_storage *addrs, size_t max, size_t *n,
-    const struct timespec *deadline);
-
 /* Codec of the resolver answer, shared by both sides and the fuzzer
  * (addresses in it: ipc_addr_get, common/ipc.h). */
 int resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,

@@ -25,27 +25,6 @@
  * bound on behalf of clients. */
 enum { HELPER_CHILDREN_MAX = 256 };
 
-int
-helper_open(int door, int *chan)
-{
-	uint8_t version = IPC_VERSION;
-	int pair[2], rc;
-
-	*chan = -1;
-	if (door < 0)
-		return ERR_EOF;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1)
-		return ERR_SYS;
-	rc = ipc_send(door, IPC_OPEN, &version, sizeof(version), pair[1]);
-	close(pair[1]);
-	if (rc != 0) {
-		close(pair[0]);
-		return rc;
-	}
-	*chan = pair[0];
-	return 0;
-}
-
 static void
 helper_drop(uid_t uid, gid_t gid)
 {

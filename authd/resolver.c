@@ -117,39 +117,3 @@ resolver_serve_channel(int chan)
 	(void)ipc_send(chan, IPC_RESOLVE_ANSWER, ans, w.off, -1);
 	_exit(0);
 }
-
-int
-resolver_lookup(int door, const char *name, uint16_t port,
-    struct sockaddr_storage *addrs, size_t max, size_t *n,
-    const struct timespec *deadline)
-{
-	uint8_t req[256], ans[2 + IPC_ADDRS_MAX * IPC_ADDR_LEN], status;
-	size_t name_len = strlen(name), len;
-	struct wr w;
-	int chan, rc;
-
-	*n = 0;
-	if (name_len == 0 || name_len > SOCKS_NAME_MAX)
-		return REP_HOST_UNREACHABLE;
-	wr_init(&w, req, sizeof(req));
-	if (wr_u8(&w, (uint8_t)name_len) != 0 ||
-	    wr_bytes(&w, name, name_len) != 0)
-		return REP_GENERAL_FAILURE;
-	if (helper_open(door, &chan) != 0) {
-		log_warnx("resolver unavailable");
-		return REP_GENERAL_FAILURE;
-	}
-	rc = ipc_send(chan, IPC_RESOLVE, req, w.off, -1);
-	if (rc == 0)
-		rc = ipc_recv(chan, IPC_RESOLVE_ANSWER, FROM_HELPER, ans,
-		    sizeof(ans), &len, NULL, deadline);
-	close(chan);
-	if (rc == ERR_TIMEOUT)
-		return REP_HOST_UNREACHABLE;
-	if (rc != 0 || resolve_answer_parse(ans, len, port, addrs, max, n,
-	    &status) != 0) {
-		log_warnx("resolver: no valid answer for %s", name);
-		return REP_GENERAL_FAILURE;
-	}
-	return status;
-}

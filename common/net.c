@@ -1,11 +1,13 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/net.h"
@@ -180,4 +182,31 @@ net_set_nonblock(int fd, int on)
 		return ERR_SYS;
 	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
 	return fcntl(fd, F_SETFL, flags) == -1 ? ERR_SYS : 0;
+}
+
+int
+net_listen(const struct sockaddr *sa, int backlog, unsigned flags,
+    int *fd_out)
+{
+	int fd, one = 1, saved;
+
+	*fd_out = -1;
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return ERR_SYS;
+	if ((flags & NET_LISTEN_REUSEADDR) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+	if ((flags & NET_LISTEN_V6ONLY) != 0 && sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, sa, net_addr_len(sa)) == -1 || listen(fd, backlog) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return ERR_SYS;
+	}
+	*fd_out = fd;
+	return 0;
 }

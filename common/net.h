@@ -42,4 +42,19 @@ int net_addr_is_any(const struct sockaddr *sa);
 /* Set O_NONBLOCK on fd; 0 or ERR_SYS. */
 int net_set_nonblock(int fd, int on);
 
+/* Options of net_listen. */
+enum net_listen_flag {
+	NET_LISTEN_REUSEADDR = 1 << 0,  /* the daemon's own listeners */
+	NET_LISTEN_V6ONLY = 1 << 1,     /* [::] must not also take IPv4 */
+};
+
+/*
+ * A non-blocking, close-on-exec TCP socket bound to sa and listening with
+ * the given backlog: the master's listeners (master/listen.c) and a
+ * worker's BIND socket (worker/bind.c).  0, or ERR_SYS with errno set and
+ * nothing left open.
+ */
+int net_listen(const struct sockaddr *sa, int backlog, unsigned flags,
+    int *fd_out);
+
 #endif

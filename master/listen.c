@@ -52,32 +52,19 @@ listen_from_systemd(int *fds, size_t max)
 
 /* Bind and listen on ss; EXIT_BIND after logging why it failed. */
 static int
-listen_bind_addr(const struct sockaddr_storage *addr, socklen_t len,
-    int *fd_out)
+listen_bind_addr(const struct sockaddr_storage *addr, int *fd_out)
 {
-	struct sockaddr_storage ss = *addr;
 	char shown[NET_ADDRSTR_MAX];
-	int fd, one = 1;
 
-	net_addr_format((struct sockaddr *)&ss, shown, sizeof(shown));
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		log_warn("socket for %s", shown);
-		return EXIT_BIND;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	net_addr_format((const struct sockaddr *)addr, shown, sizeof(shown));
 	/* [::]:1080 must not also take IPv4: an explicit 0.0.0.0:1080 next to
 	 * it would then fail to bind. */
-	if (ss.ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
-	    listen(fd, SOMAXCONN) == -1) {
+	if (net_listen((const struct sockaddr *)addr, SOMAXCONN,
+	    NET_LISTEN_REUSEADDR | NET_LISTEN_V6ONLY, fd_out) != 0) {
 		log_warn("cannot listen on %s", shown);
-		close(fd);
 		return EXIT_BIND;
 	}
 	log_info("listening on %s", shown);
-	*fd_out = fd;
 	return 0;
 }
 
@@ -93,7 +80,7 @@ listen_bind(const char *spec, int *fd_out)
 		    "[IPV6]:PORT or PORT)", spec);
 		return EXIT_USAGE;
 	}
-	return listen_bind_addr(&ss, len, fd_out);
+	return listen_bind_addr(&ss, fd_out);
 }
 
 int
@@ -110,8 +97,7 @@ listen_open(const struct master_opts *opts, const struct conf *conf,
 		/* SOCKS5_BINDINTFC, already decoded by the loader (a service
 		 * name as the port included), else SPEC's 0.0.0.0:1080. */
 		if (vars->has_bindintfc)
-			rc = listen_bind_addr(&vars->bind_addr, vars->bind_addr_len,
-			    &fds[0]);
+			rc = listen_bind_addr(&vars->bind_addr, &fds[0]);
 		else
 			rc = listen_bind("0.0.0.0:1080", &fds[0]);
 		if (rc != 0)

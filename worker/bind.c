@@ -55,25 +55,6 @@ bind_local(struct session *s, const struct sockaddr *peer,
 	return rc;
 }
 
-static int
-listen_open(const struct sockaddr_storage *local, int *fd_out)
-{
-	int fd;
-
-	fd = socket(local->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1)
-		return ERR_SYS;
-	if (bind(fd, (const struct sockaddr *)local,
-	    net_addr_len((const struct sockaddr *)local)) == -1 ||
-	    listen(fd, 1) == -1) {
-		close(fd);
-		return ERR_SYS;
-	}
-	*fd_out = fd;
-	return 0;
-}
-
 /* An incoming connection from the wrong host is audited and dropped; the
  * wait goes on for the expected one (grammar 4.6). */
 static void
@@ -167,7 +148,7 @@ session_bind(struct session *s)
 		return session_reply(s, true, (uint8_t)rc, NULL);
 	}
 	if (bind_local(s, (struct sockaddr *)&addrs[0], &local) != 0 ||
-	    listen_open(&local, &listen_fd) != 0 ||
+	    net_listen((struct sockaddr *)&local, 1, 0, &listen_fd) != 0 ||
 	    getsockname(listen_fd, (struct sockaddr *)&bound, &bound_len) == -1) {
 		log_warn("BIND for %s", s->dest_str);
 		if (listen_fd != -1)

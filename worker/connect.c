@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "authd/authd.h"
+#include "worker/helper_wrap.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"

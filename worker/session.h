@@ -50,6 +50,24 @@ struct session {
 	struct relay_stats stats;
 };
 
+/* Parse one message of the given kind from the input buffer, reading more
+ * from the client until it is complete, malformed, or the negotiation
+ * deadline passes; the message's bytes are then consumed (and wiped). */
+int session_recv(struct session *s, enum msg_kind kind, void *out);
+
+/* Send w's bytes to the client within the negotiation deadline. */
+struct wr;
+int session_send(struct session *s, const struct wr *w);
+
+/* RFC 1928 method selection (worker/negotiate.c), then RFC 1929 when that
+ * method was chosen.  0 when the client may send its request; a refusal
+ * has been answered and audited (ERR_DENIED). */
+int session_negotiate5(struct session *s);
+
+/* Grammar 2 step 2 for SOCKS4 (method n): whether the auth section lets
+ * this client through; sets s->rule to the deciding line. */
+bool session_v4_auth_allows(struct session *s);
+
 /* Write the request record, then send the reply it explains (SPEC: the
  * record comes first).  rep5 is the SOCKS5 code; SOCKS4 gets 90 for
  * success and 91 for every failure.  bound is BND.ADDR (NULL: zeros). */

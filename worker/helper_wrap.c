@@ -1,0 +1,105 @@
+/*
+ * The worker's side of authd and the resolver (worker/helper_wrap.h).
+ */
+#include <sys/socket.h>
+
+#include <string.h>
+#include <unistd.h>
+
+#include "authd/authd.h"
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/socks.h"
+#include "common/wr.h"
+#include "worker/helper_wrap.h"
+
+int
+helper_open(int door, int *chan)
+{
+	uint8_t version = IPC_VERSION;
+	int pair[2], rc;
+
+	*chan = -1;
+	if (door < 0)
+		return ERR_EOF;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1)
+		return ERR_SYS;
+	rc = ipc_send(door, IPC_OPEN, &version, sizeof(version), pair[1]);
+	close(pair[1]);
+	if (rc != 0) {
+		close(pair[0]);
+		return rc;
+	}
+	*chan = pair[0];
+	return 0;
+}
+
+int
+authd_userpass(int door, const struct sockaddr *client, const char *user,
+    const char *pass, const struct timespec *deadline, bool *ok)
+{
+	uint8_t req[IPC_ADDR_LEN + 2 + 2 + 255 + 255], answer;
+	size_t ulen = strlen(user), plen = strlen(pass), len;
+	struct wr w;
+	int chan, rc;
+
+	*ok = false;
+	if (client == NULL || ulen == 0 || ulen > 255 || plen > 255)
+		return ERR_PROTO;
+	wr_init(&w, req, sizeof(req));
+	if ((rc = ipc_endpoint_put(&w, client)) != 0 ||
+	    (rc = wr_u8(&w, (uint8_t)ulen)) != 0 ||
+	    (rc = wr_bytes(&w, user, ulen)) != 0 ||
+	    (rc = wr_u8(&w, (uint8_t)plen)) != 0 ||
+	    (rc = wr_bytes(&w, pass, plen)) != 0)
+		goto out;
+	if ((rc = helper_open(door, &chan)) != 0)
+		goto out;
+	rc = ipc_send(chan, IPC_AUTH_USERPASS, req, w.off, -1);
+	if (rc == 0)
+		rc = ipc_recv(chan, IPC_AUTH_ANSWER, FROM_HELPER, &answer,
+		    sizeof(answer), &len, NULL, deadline);
+	close(chan);
+	if (rc == 0)
+		*ok = answer == 0;
+out:
+	explicit_bzero(req, sizeof(req));
+	return rc;
+}
+
+int
+resolver_lookup(int door, const char *name, uint16_t port,
+    struct sockaddr_storage *addrs, size_t max, size_t *n,
+    const struct timespec *deadline)
+{
+	uint8_t req[256], ans[2 + IPC_ADDRS_MAX * IPC_ADDR_LEN], status;
+	size_t name_len = strlen(name), len;
+	struct wr w;
+	int chan, rc;
+
+	*n = 0;
+	if (name_len == 0 || name_len > SOCKS_NAME_MAX)
+		return REP_HOST_UNREACHABLE;
+	wr_init(&w, req, sizeof(req));
+	if (wr_u8(&w, (uint8_t)name_len) != 0 ||
+	    wr_bytes(&w, name, name_len) != 0)
+		return REP_GENERAL_FAILURE;
+	if (helper_open(door, &chan) != 0) {
+		log_warnx("resolver unavailable");
+		return REP_GENERAL_FAILURE;
+	}
+	rc = ipc_send(chan, IPC_RESOLVE, req, w.off, -1);
+	if (rc == 0)
+		rc = ipc_recv(chan, IPC_RESOLVE_ANSWER, FROM_HELPER, ans,
+		    sizeof(ans), &len, NULL, deadline);
+	close(chan);
+	if (rc == ERR_TIMEOUT)
+		return REP_HOST_UNREACHABLE;
+	if (rc != 0 || resolve_answer_parse(ans, len, port, addrs, max, n,
+	    &status) != 0) {
+		log_warnx("resolver: no valid answer for %s", name);
+		return REP_GENERAL_FAILURE;
+	}
+	return status;
+}
