@@ -22,6 +22,10 @@ enum {
 	 * time it fills: bulk transfers then move 16x more per splice (about
 	 * +40% for one stream here), while idle sessions keep small pipes. */
 	PIPE_GROWN_SIZE = 1 << 20,
+	/* Wake-ups in a row that found src readable and moved nothing, even
+	 * by read(2), before that direction gives up splice for good: no
+	 * kernel behaviour may turn the loop into a spin. */
+	RELAY_STALLS_MAX = 8,
 };
 
 static uint8_t copy_buf[2][COPY_BUF_SIZE];
@@ -38,6 +42,9 @@ struct dir {
 	bool pipe_grown;       /* tried to enlarge the pipe (once) */
 	bool eof;              /* src has no more data */
 	bool shut;             /* EOF passed on to dst */
+	bool readable;         /* the last poll said src is readable and
+	                        * nothing has been taken from it since */
+	unsigned stalls;       /* readable wake-ups in a row that moved nothing */
 	uint64_t *count;
 };
 
@@ -80,6 +87,49 @@ errno_is_peer(int e)
 	    e == ETIMEDOUT || e == EHOSTUNREACH || e == ENETUNREACH;
 }
 
+/*
+ * splice(2) from a TCP socket stops at the urgent mark (tcp_read_sock reads
+ * up to it and no further) and then fails with EAGAIN while poll(2) goes
+ * on reporting the socket readable: without this, one byte sent with
+ * MSG_OOB stalled the direction and spun the worker until the client gave
+ * up.  Only a read(2) moves past the mark.  relay_run makes both sockets
+ * SO_OOBINLINE, so that read returns the urgent byte in its place in the
+ * stream, and it is passed on as ordinary data like every other byte (its
+ * urgency is not: RFC 6093 advises against relying on it, and no other
+ * byte may be lost or reordered).  The pipe is empty when this runs, so
+ * the staging buffer cannot overtake spliced bytes; splice resumes on the
+ * next call.
+ */
+static int
+dir_fill_past_mark(struct dir *d)
+{
+	ssize_t n;
+
+	d->readable = false;
+	if (d->buf_len > d->buf_off) {
+		/* Early data still going out: wait for that drain, not for
+		 * src, which stays readable and would spin the loop. */
+		d->pipe_full = true;
+		return 0;
+	}
+	d->buf_off = d->buf_len = 0;
+	n = read(d->src, d->buf, COPY_BUF_SIZE);
+	if (n > 0) {
+		d->buf_len = (size_t)n;
+		d->stalls = 0;
+		return 1;
+	}
+	if (n == 0) {
+		d->eof = true;
+		return 1;
+	}
+	if (errno != EAGAIN && errno != EINTR)
+		return errno_is_peer(errno) ? ERR_EOF : ERR_SYS;
+	if (++d->stalls >= RELAY_STALLS_MAX)
+		d->copy = true;
+	return 0;
+}
+
 /* Pull from src.  Returns 1 on progress, 0 when it would block, <0 on error. */
 static int
 dir_fill(struct dir *d)
@@ -112,6 +162,8 @@ dir_fill(struct dir *d)
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			d->pipe_bytes += (size_t)n;
+			d->readable = false;
+			d->stalls = 0;
 			return 1;
 		}
 		if (n == 0) {
@@ -138,6 +190,8 @@ dir_fill(struct dir *d)
 			d->pipe_full = true;
 			return 0;
 		}
+		if (errno == EAGAIN && d->readable)
+			return dir_fill_past_mark(d);
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;
@@ -154,6 +208,7 @@ dir_drain(struct dir *d)
 		n = write(d->dst, d->buf + d->buf_off, d->buf_len - d->buf_off);
 		if (n > 0) {
 			d->buf_off += (size_t)n;
+			d->pipe_full = false;
 			*d->count += (uint64_t)n;
 			return 1;
 		}
@@ -207,6 +262,25 @@ poll_want(struct pollfd *pfds, nfds_t *n, int fd, short events)
 	(*n)++;
 }
 
+static bool
+poll_readable(const struct pollfd *pfds, nfds_t n, int fd)
+{
+	for (nfds_t i = 0; i < n; i++)
+		if (pfds[i].fd == fd)
+			return (pfds[i].revents & POLLIN) != 0;
+	return false;
+}
+
+/* Urgent data stays in the stream (see dir_fill_past_mark).  Not a socket
+ * (inetd mode with pipes): nothing to do. */
+static void
+oob_inline(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+}
+
 int
 relay_run(const struct relay_params *params, struct relay_pipes *pipes,
     struct relay_stats *stats)
@@ -234,6 +308,8 @@ relay_run(const struct relay_params *params, struct relay_pipes *pipes,
 		memcpy(dirs[0].buf, params->early, n);
 		dirs[0].buf_len = n;
 	}
+	oob_inline(params->client_in);
+	oob_inline(params->dest_fd);
 	if (net_set_nonblock(params->client_in, 1) != 0 ||
 	    net_set_nonblock(params->client_out, 1) != 0 ||
 	    net_set_nonblock(params->dest_fd, 1) != 0)
@@ -288,6 +364,8 @@ relay_run(const struct relay_params *params, struct relay_pipes *pipes,
 			rc = ERR_SYS;
 			break;
 		}
+		for (int i = 0; i < 2; i++)
+			dirs[i].readable = poll_readable(pfds, npfd, dirs[i].src);
 	}
 out:
 	return rc;

@@ -125,6 +125,57 @@ concurrent_sessions() {
 	assert_eq "${lines[-1]}" "ok=8 fail=0"
 }
 
+# worker_of ADDR: the pid of the worker serving the client ADDR (its title).
+worker_of() {
+	local f
+	for f in /proc/[0-9]*/cmdline; do
+		# The title is one string followed by NUL padding.
+		if [ "$(tr -d '\0' <"$f" 2>/dev/null)" = "socks5d: worker $1" ]; then
+			f=${f#/proc/}
+			echo "${f%/cmdline}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# cpu_ticks PID: user + system clock ticks the process has used.
+cpu_ticks() {
+	local st
+	read -r st <"/proc/$1/stat" || return 1
+	st=${st##*) }
+	set -- $st
+	echo $((${12} + ${13}))
+}
+
+# urgent data: one byte sent with MSG_OOB (DIR c2d: by the client, d2c: by
+# the destination) must neither stall the session nor spin the worker, and
+# the data after the urgent mark must arrive, in order, with the urgent
+# byte passed on in band.
+urgent_byte() {
+	local P=$1 dir=$2 ready="$BATS_TEST_TMPDIR/ready" pid t0 t1 out
+	bg U "$PY" "$HELPERS/urgent.py" -p "127.0.0.1:$P" --dir "$dir" \
+	    --hold 4 --ready "$ready"
+	if ! wait_until 15 test -e "$ready"; then
+		bg_wait U 5
+		fail "the exchange did not finish: $output"
+		return 1
+	fi
+	out=$(cat "$BATS_TEST_TMPDIR/U.out")
+	pid=$(worker_of "$(field local "$out")") ||
+	    { fail "no worker for $(field local "$out")"; return 1; }
+	t0=$(cpu_ticks "$pid")
+	sleep 1.5
+	t1=$(cpu_ticks "$pid")
+	bg_wait U 10
+	echo "$output"
+	assert_field reply 0
+	assert_field got beforeXafter
+	# 1.5 s of a spinning worker is about 150 ticks; an idle one uses none.
+	[ $((t1 - t0)) -le 10 ] ||
+	    fail "the worker used $((t1 - t0)) ticks of CPU in 1.5 s while idle"
+}
+
 @test "splice: 100 MiB download through the relay arrives intact (curl --socks5)" {
 	download_100mib "$S_PORT"
 }
@@ -157,6 +208,14 @@ concurrent_sessions() {
 	concurrent_sessions "$S_PORT"
 }
 
+@test "splice: an urgent byte from the client neither stalls nor spins; data after it arrives" {
+	urgent_byte "$S_PORT" c2d
+}
+
+@test "splice: an urgent byte from the destination neither stalls nor spins; data after it arrives" {
+	urgent_byte "$S_PORT" d2c
+}
+
 @test "copy: 100 MiB download through the relay arrives intact (curl --socks5)" {
 	download_100mib "$C_PORT"
 }
@@ -187,4 +246,12 @@ concurrent_sessions() {
 
 @test "copy: 8 concurrent sessions of 4 MiB each are relayed intact" {
 	concurrent_sessions "$C_PORT"
+}
+
+@test "copy: an urgent byte from the client neither stalls nor spins; data after it arrives" {
+	urgent_byte "$C_PORT" c2d
+}
+
+@test "copy: an urgent byte from the destination neither stalls nor spins; data after it arrives" {
+	urgent_byte "$C_PORT" d2c
 }
