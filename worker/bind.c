@@ -55,10 +55,12 @@ bind_local(struct session *s, const struct sockaddr *peer,
 	return rc;
 }
 
-/* An incoming connection from the wrong host is audited and dropped; the
- * wait goes on for the expected one (grammar 4.6). */
+/* An incoming connection that may not be relayed is audited and dropped;
+ * the wait goes on for an acceptable one (grammar 4.6).  rule is NULL
+ * when the peer was not the expected host. */
 static void
-audit_stray_peer(struct session *s, const struct sockaddr *from)
+audit_stray_peer(struct session *s, const struct sockaddr *from,
+    const char *rule, const char *reason)
 {
 	struct audit_rec rec = AUDIT_REC("request");
 	char shown[NET_ADDRSTR_MAX];
@@ -69,9 +71,44 @@ audit_stray_peer(struct session *s, const struct sockaddr *from)
 	rec.version = s->version;
 	rec.cmd = "bind";
 	rec.dest = shown;
-	rec.reason = "BIND: connection from a host other than DST.ADDR";
+	rec.rule = rule;
+	rec.reason = reason;
 	rec.pid = getpid();
 	(void)audit_write(&rec);
+}
+
+/*
+ * Whether the peer that connected may be relayed.  A named DST.ADDR admits
+ * that host only.  An unspecified one (0.0.0.0, ::) admits any peer, so the
+ * request's own check saw only "0.0.0.0": the rules are asked again with
+ * the peer's real address (and DST.PORT), or `deny - - - 127. - -` would
+ * not keep a loopback peer out.
+ */
+static bool
+bind_peer_allowed(struct session *s, const struct sockaddr *expect,
+    const struct sockaddr *peer)
+{
+	struct sockaddr_storage literal;
+	struct rules_request rq;
+	struct rules_verdict verdict;
+	char rule[300];
+
+	if (!net_addr_is_any(expect)) {
+		if (net_addr_same_host(peer, expect))
+			return true;
+		audit_stray_peer(s, peer, NULL,
+		    "BIND: connection from a host other than DST.ADDR");
+		return false;
+	}
+	session_rules_request(s, &rq, &literal);
+	rq.dest.name = NULL;
+	rq.dest.addr = peer;
+	rules_access(s->conf, &rq, &verdict);
+	if (verdict.permit)
+		return true;
+	conf_rule_format(s->conf, verdict.line, rule, sizeof(rule));
+	audit_stray_peer(s, peer, rule, "BIND: peer denied by rule");
+	return false;
 }
 
 /* Wait for the expected peer, or for the client to give up. */
@@ -107,9 +144,7 @@ bind_accept(struct session *s, int listen_fd, const struct sockaddr *expect,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1)
 			continue;
-		if (!net_addr_is_any(expect) &&
-		    !net_addr_same_host((struct sockaddr *)peer, expect)) {
-			audit_stray_peer(s, (struct sockaddr *)peer);
+		if (!bind_peer_allowed(s, expect, (struct sockaddr *)peer)) {
 			close(fd);
 			continue;
 		}

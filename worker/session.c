@@ -195,6 +195,14 @@ session_reply(struct session *s, bool permit, uint8_t rep5,
 	return session_send(s, &w);
 }
 
+/* The contract is in session.h. */
+int
+session_refuse_unspecified(struct session *s)
+{
+	s->reason = SESSION_UNSPECIFIED_REASON;
+	return session_reply(s, false, REP_NOT_ALLOWED, NULL);
+}
+
 /* Resolve (when the route is direct), apply the access rules, connect. */
 static int
 session_connect(struct session *s)
@@ -208,6 +216,8 @@ session_connect(struct session *s)
 	int rep = REP_GENERAL_FAILURE, rc;
 
 	session_rules_request(s, &rq, &literal);
+	if (rq.dest.addr != NULL && net_addr_is_any(rq.dest.addr))
+		return session_refuse_unspecified(s);
 
 	/* Grammar 5.1: the proxy section sees the name when one was sent. */
 	rules_route(s->conf, &rq.dest, &route);
@@ -237,6 +247,12 @@ session_connect(struct session *s)
 		return session_reply(s, verdict.permit,
 		    verdict.permit ? (uint8_t)rc : REP_NOT_ALLOWED, NULL);
 	}
+	/* "0", "0.0.0.0" or "::" as a name, or a name whose DNS answers
+	 * 0.0.0.0 (a sinkhole, or a rebinding attempt): refused like the
+	 * literal, before the rules see any of its addresses. */
+	for (size_t i = 0; i < n_addrs; i++)
+		if (net_addr_is_any((struct sockaddr *)&addrs[i]))
+			return session_refuse_unspecified(s);
 	/* Grammar 5.2: the decision uses the first resolved address.  Later
 	 * addresses are only tried if the rules permit them too. */
 	rq.dest.addr = (struct sockaddr *)&addrs[0];

@@ -74,6 +74,20 @@ bool session_v4_auth_allows(struct session *s);
 int session_reply(struct session *s, bool permit, uint8_t rep5,
     const struct sockaddr *bound);
 
+/*
+ * Destinations 0.0.0.0, :: and ::ffff:0.0.0.0 are refused for CONNECT and
+ * for UDP datagrams, whatever the rules say, whether sent as an address or
+ * reached through a name: Linux connects (and sends) to them as to the
+ * host's own loopback (or, from a socket bound by an interface line, to
+ * that address), which the rules never saw, so `deny - - - 127. - -`
+ * would not stop them (the class of Dante's CVE-2024-54662).  BIND is
+ * different: there DST names the expected peer and 0.0.0.0 means any.
+ * session_refuse_unspecified audits the request with this reason and
+ * answers reply 2 (SOCKS4: 91).
+ */
+#define SESSION_UNSPECIFIED_REASON "unspecified destination address"
+int session_refuse_unspecified(struct session *s);
+
 /* s->rule as "FILE:LINE", or "default" for line 0. */
 void session_rule(struct session *s, unsigned line);
 

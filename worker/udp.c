@@ -185,9 +185,11 @@ peer_known(const struct udp_assoc *ua, const struct sockaddr *from)
 	return false;
 }
 
+/* ruled: the access section decided (at line, 0 = default); otherwise a
+ * built-in check did and the record names no rule. */
 static void
-audit_dropped(struct udp_assoc *ua, const char *dest, unsigned line,
-    const char *reason)
+audit_dropped(struct udp_assoc *ua, const char *dest, bool ruled,
+    unsigned line, const char *reason)
 {
 	struct audit_rec rec = AUDIT_REC("request");
 	char rule[300];
@@ -198,7 +200,7 @@ audit_dropped(struct udp_assoc *ua, const char *dest, unsigned line,
 	rec.version = SOCKS_V5;
 	rec.cmd = "udp";
 	rec.dest = dest;
-	rec.rule = rule;
+	rec.rule = ruled ? rule : NULL;
 	rec.reason = reason;
 	rec.pid = getpid();
 	(void)audit_write(&rec);
@@ -258,6 +260,11 @@ from_client(struct udp_assoc *ua, const uint8_t *buf, size_t len,
 	} else if (socks_addr_to_sockaddr(&dst, &dest, &dlen) != 0) {
 		return;
 	}
+	if (net_addr_is_any((struct sockaddr *)&dest)) {
+		/* session.h: sendto(0.0.0.0) reaches this host's loopback. */
+		audit_dropped(ua, shown, false, 0, SESSION_UNSPECIFIED_REASON);
+		return;
+	}
 	/* The association's question, asked again for this datagram's
 	 * source and destination (grammar 4.6). */
 	session_rules_request(s, &rq, &unused);
@@ -267,7 +274,8 @@ from_client(struct udp_assoc *ua, const uint8_t *buf, size_t len,
 	rq.dest.port = dst.port;
 	rules_access(s->conf, &rq, &verdict);
 	if (!verdict.permit) {
-		audit_dropped(ua, shown, verdict.line, "datagram denied by rule");
+		audit_dropped(ua, shown, true, verdict.line,
+		    "datagram denied by rule");
 		return;
 	}
 	if ((fd = out_socket(ua, (struct sockaddr *)&dest)) == -1)

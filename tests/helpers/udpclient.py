@@ -2,10 +2,12 @@
 """SOCKS5 UDP ASSOCIATE client for the socks5d bats tests.
 
     udpclient.py -p PROXY --echo-port P [--echo-bind ADDR] [--src ADDR]
-                 [--stranger ADDR] [--name HOST] [--count N] [--after-close]
+                 [--stranger ADDR] [--name HOST | --dest ADDR] [--count N]
+                 [--after-close]
 
-Runs its own UDP echo server on 127.0.0.1:P (it answers "echo:" + data and
-records the source address it saw), asks the proxy for an association,
+Runs its own UDP echo server on 127.0.0.1:P and [::1]:P (it answers
+"echo:" + data and records the source address it saw), asks the proxy for
+an association,
 sends N datagrams through it and prints: reply=, bnd=, then per datagram
 got=DATA from=HEADER-SOURCE seen=ECHO-SAW-SOURCE, or got=none.  With
 --stranger, a datagram to BND from that address must not be relayed
@@ -14,9 +16,13 @@ closed first, so the datagrams that follow must get no answer (got=none).
 With --stranger-first, the request names port 0 (the client does not know
 its port yet) and the stranger sends before the client does: it must not
 become the association's client (stranger=ignored).
+--dest puts that IPv4 or IPv6 literal in the datagram header instead of
+127.0.0.1.  The last line, echo-seen=N, counts the datagrams the echo
+servers received.
 Everything is bounded by short timeouts.
 """
 import argparse
+import ipaddress
 import socket
 import struct
 import sys
@@ -40,6 +46,7 @@ def main():
     ap.add_argument("--src", default="127.0.0.1")
     ap.add_argument("--stranger")
     ap.add_argument("--name")
+    ap.add_argument("--dest")
     ap.add_argument("--count", type=int, default=2)
     ap.add_argument("--after-close", action="store_true")
     ap.add_argument("--stranger-first")
@@ -49,17 +56,26 @@ def main():
     echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     echo.bind(("127.0.0.1", a.echo_port))
     echo.settimeout(5)
+    echos = [echo]
+    try:
+        echo6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        echo6.bind(("::1", a.echo_port))
+        echo6.settimeout(5)
+        echos.append(echo6)
+    except OSError:
+        pass
 
-    def serve():
+    def serve(sock):
         while True:
             try:
-                data, src = echo.recvfrom(65535)
+                data, src = sock.recvfrom(65535)
             except (socket.timeout, OSError):
                 return
-            seen.append("%s:%d" % src)
-            echo.sendto(b"echo:" + data, src)
+            seen.append("%s:%d" % src[:2])
+            sock.sendto(b"echo:" + data, src)
 
-    threading.Thread(target=serve, daemon=True).start()
+    for e in echos:
+        threading.Thread(target=serve, args=(e,), daemon=True).start()
 
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind((a.src, 0))
@@ -86,8 +102,10 @@ def main():
     if a.name:
         n = a.name.encode()
         hdr = b"\x00\x00\x00\x03" + bytes([len(n)]) + n
+    elif a.dest and ipaddress.ip_address(a.dest).version == 6:
+        hdr = b"\x00\x00\x00\x04" + socket.inet_pton(socket.AF_INET6, a.dest)
     else:
-        hdr = b"\x00\x00\x00\x01" + socket.inet_aton("127.0.0.1")
+        hdr = b"\x00\x00\x00\x01" + socket.inet_aton(a.dest or "127.0.0.1")
     hdr += struct.pack("!H", a.echo_port)
     if a.after_close:
         t.close()
@@ -126,6 +144,7 @@ def main():
             print("stranger=%s" % ("ignored" if len(seen) == before else "relayed"))
     if not a.after_close:
         t.close()
+    print("echo-seen=%d" % len(seen))
     return 0
 
 
