@@ -70,15 +70,52 @@ log_set_debug(bool on)
 	log_debug_on = on;
 }
 
+/* The contract is in log.h. */
+size_t
+log_escape(char *dst, size_t size, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (size == 0)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)src; *p != '\0';
+	    p++) {
+		bool plain = *p >= 0x20 && *p < 0x7f && *p != '\\';
+		size_t need = plain ? 1 : *p == '\\' ? 2 : 4;
+
+		/* Whole escapes only: a cut one could read as another. */
+		if (o + need >= size)
+			break;
+		if (plain) {
+			dst[o++] = (char)*p;
+		} else if (*p == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = '\\';
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[*p >> 4];
+			dst[o++] = hex[*p & 0xf];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 /* One line, one write(2) on stderr, so lines from several processes sharing
- * stderr do not interleave. */
+ * stderr do not interleave.  The message is escaped as a whole: user names,
+ * host names and other client strings reach it through %s, and a newline
+ * in one must not forge a line of its own in the journal (as sshd's
+ * do_log passes every message through strnvis). */
 static void
 log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
 {
-	char msg[1024], line[1200];
+	char raw[1024], msg[1024], line[1200];
 	int n;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	(void)log_escape(msg, sizeof(msg), raw);
 	if (errstr != NULL)
 		n = snprintf(line, sizeof(line), "%s[%ld]: %s: %s\n", log_name,
 		    (long)getpid(), msg, errstr);

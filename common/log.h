@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* procname prefixes every line ("socks5d", "worker", "authd").  to_syslog
  * connects a datagram socket to /dev/log now, so a process that later
@@ -23,6 +24,13 @@ void log_syslog(int priority, const char *msg, size_t len);
 /* Change the prefix after a fork. */
 void log_procname(const char *procname);
 void log_set_debug(bool on);
+
+/* Copy src to dst (size bytes, always NUL-terminated) with every byte
+ * outside printable ASCII written as \xNN and a backslash as two, so the
+ * result is one line and cannot be mistaken for anything the source did
+ * not say.  Every log call does this to its whole message.  Returns the
+ * length written; an escape that does not fit is left out whole. */
+size_t log_escape(char *dst, size_t size, const char *src);
 
 /* log_warn appends ": strerror(errno)" and preserves errno. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
