@@ -140,20 +140,29 @@ main(int argc, char **argv)
 	log_init("socks5d", true);
 	if (sandbox_prepare(opts.user, &sb) != 0) {
 		log_warnx("cannot prepare the worker sandbox; not starting");
+		conf_free(conf);
 		return EXIT_CONFIG;
 	}
 	if (opts.audit_path != NULL && audit_open(opts.audit_path) != 0)
 		fatal("cannot open audit file %s", opts.audit_path);
 	audit_init(true);
 	signal(SIGPIPE, SIG_IGN);
-	if (opts.inetd)
-		return master_serve_inetd(&opts, conf, sb);
-	if ((rc = listen_open(&opts, conf, listen_fds, LISTEN_MAX,
-	    &n_listen)) != 0)
+	if (opts.inetd) {
+		rc = master_serve_inetd(&opts, conf, sb);
+		sandbox_free(sb);
 		return rc;
+	}
+	if ((rc = listen_open(&opts, conf, listen_fds, LISTEN_MAX,
+	    &n_listen)) != 0) {
+		conf_free(conf);
+		sandbox_free(sb);
+		return rc;
+	}
 	/* Building the seccomp filter and the rules left freed heap behind;
 	 * every fork would copy its page tables, every child fault on it. */
 	malloc_trim(0);
 	log_info("socks5d %s started", SOCKS5D_VERSION);
-	return master_serve(&opts, conf, sb, listen_fds, n_listen);
+	rc = master_serve(&opts, conf, sb, listen_fds, n_listen);
+	sandbox_free(sb);
+	return rc;
 }

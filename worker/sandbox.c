@@ -283,6 +283,15 @@ sandbox_prepare(const char *user, struct sandbox **out)
 	return 0;
 }
 
+void
+sandbox_free(struct sandbox *sb)
+{
+	if (sb == NULL)
+		return;
+	free(sb->prog.filter);
+	free(sb);
+}
+
 bool
 sandbox_privileged(const struct sandbox *sb)
 {

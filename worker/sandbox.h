@@ -25,6 +25,9 @@ struct sandbox;
  */
 int sandbox_prepare(const char *user, struct sandbox **out);
 
+/* Free what sandbox_prepare made (at the master's exit). */
+void sandbox_free(struct sandbox *sb);
+
 /* Whether workers will chroot and change user (the master runs as root). */
 bool sandbox_privileged(const struct sandbox *sb);
 
