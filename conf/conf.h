@@ -56,6 +56,9 @@ struct conf_vars {
 	                              * worker crash, default 10; 0 = off */
 	unsigned penalty_max_s;      /* SOCKS5_PENALTY_MAX, default 600 */
 	unsigned penalty_table;      /* SOCKS5_PENALTY_TABLE, default 1024 */
+	unsigned penalty_v6_prefix;  /* SOCKS5_PENALTY_V6PREFIX: bits of an
+	                              * IPv6 client that make its penalty
+	                              * key, default 64 */
 	bool noident;                /* SOCKS5_NOIDENT */
 	bool demand_ident;           /* SOCKS5_DEMAND_IDENT */
 	bool reversemap;             /* SOCKS5_REVERSEMAP */

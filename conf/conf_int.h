@@ -156,7 +156,7 @@ struct shadow;
 struct ifaddrs;
 
 /* Variables the parser tracks; VAR_COUNT bounds the table in vars.c. */
-#define VAR_COUNT 32
+#define VAR_COUNT 64
 
 struct parser {
 	struct conf *conf;

@@ -75,6 +75,8 @@ static const struct var_def var_defs[] = {
 	    "seconds" },
 	{ "SOCKS5_PENALTY_TABLE", VK_UINT, FIELD(penalty_table), 1, 1000000,
 	    "addresses" },
+	{ "SOCKS5_PENALTY_V6PREFIX", VK_UINT, FIELD(penalty_v6_prefix), 1, 128,
+	    "bits" },
 	{ "SOCKS5_FAKEALLHOSTS", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LOCALDNSONLY", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LIBCONF", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
@@ -93,6 +95,7 @@ vars_defaults(struct conf_vars *v)
 	v->penalty_s = 10;
 	v->penalty_max_s = 600;
 	v->penalty_table = 1024;
+	v->penalty_v6_prefix = 64;
 	v->v4support = true;
 	snprintf(v->pwdfile, sizeof(v->pwdfile), "/etc/socks5.passwd");
 	snprintf(v->hosts_allow, sizeof(v->hosts_allow), "/etc/hosts.allow");

@@ -12,9 +12,19 @@
 
 struct penalty;
 
-/* A table of at most size addresses. */
+/* A table of at most size addresses, IPv6 keyed by /64 until
+ * penalty_v6_prefix says otherwise. */
+enum { PENALTY_V6_PREFIX_DEFAULT = 64 };
 int penalty_new(size_t size, struct penalty **out);
 void penalty_free(struct penalty *p);
+
+/* How many leading bits of a native IPv6 address make its key
+ * (SOCKS5_PENALTY_V6PREFIX); at start and on every reload. */
+void penalty_v6_prefix(struct penalty *p, unsigned bits);
+
+/* Whether a worker killed by sig is struck: only the signals a memory
+ * corruption or a sandbox violation produces (SEGV BUS ILL ABRT SYS FPE). */
+bool penalty_signal_counts(int sig);
 
 /* Seconds the client's address is still blocked, 0 if it may connect. */
 time_t penalty_check(struct penalty *p, const struct sockaddr *client);

@@ -280,7 +280,8 @@ helpers_due(struct master *m)
 }
 
 /* A worker died by a signal we did not send: audit it, and penalise its
- * client (master/penalty.c says why). */
+ * client if the signal is one a probe produces (master/penalty.c says
+ * why). */
 static void
 worker_crashed(struct master *m, pid_t pid, int sig,
     const struct sockaddr_storage *client, bool known)
@@ -296,7 +297,7 @@ worker_crashed(struct master *m, pid_t pid, int sig,
 	rec.reason = sig == SIGSYS ? "worker killed by the sandbox" :
 	    "worker killed by a signal";
 	(void)audit_write(&rec);
-	if (known)
+	if (known && penalty_signal_counts(sig))
 		blocked = penalty_strike(m->penalty,
 		    (const struct sockaddr *)client,
 		    conf_vars(m->conf)->penalty_s,
@@ -379,6 +380,7 @@ master_reload(struct master *m)
 		    "restart");
 	conf_free(m->conf);
 	m->conf = fresh;
+	penalty_v6_prefix(m->penalty, conf_vars(fresh)->penalty_v6_prefix);
 	/* authd checks with its own copy of the settings (PAM service):
 	 * replace it; the reaper starts the new one. */
 	if (m->helpers[HELPER_AUTHD].pid > 0)
@@ -539,6 +541,7 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	 * so a reload never forgets who is blocked. */
 	if (penalty_new(conf_vars(conf)->penalty_table, &m.penalty) != 0)
 		fatalx("out of memory");
+	penalty_v6_prefix(m.penalty, conf_vars(conf)->penalty_v6_prefix);
 	if (sandbox_privileged(sb))
 		m.kmsg_fd = kmsg_open();
 	signals_install(&wait_mask);

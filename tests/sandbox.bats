@@ -233,6 +233,23 @@ assert_confined() {
 	assert_serves "$S_PORT" "$EH_PORT"
 }
 
+@test "a worker killed by SIGKILL or SIGTERM from elsewhere is audited but its client is not penalised" {
+	local sig
+	for sig in KILL TERM; do
+		hold H3 127.0.0.6
+		kill -"$sig" "$HELD_PID"
+		wait_until 5 audit_at_least 1 "$AUDIT" event error pid "$HELD_PID" ||
+		    fail "no error record for worker $HELD_PID (SIG$sig)"
+		# An OOM kill or another nobody process says nothing about the
+		# client: it is served again at once.
+		run socks -p "127.0.0.1:$S_PORT" --src 127.0.0.6 -d 127.0.0.1 \
+		    -P "$EH_PORT" send:again shutdown recv
+		assert_field reply 0 "127.0.0.6 after SIG$sig"
+	done
+	[ "$(audit_count "$AUDIT" event ban rule penalty client 127.0.0.6)" -eq 0 ] ||
+	    fail "127.0.0.6 was penalised"
+}
+
 @test "the chroot must be empty, root-owned and writable by nobody else, or socks5d refuses to start" {
 	local port
 	port=$(free_port)
