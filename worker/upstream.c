@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +42,8 @@ enum { UP_BUF = 1024 };
 
 struct up_conn {
 	int fd;
+	int client_fd;           /* watched while we wait for the upstream */
+	bool client_gone;
 	uint8_t buf[UP_BUF];
 	size_t len;
 };
@@ -50,6 +54,39 @@ struct up_reply {
 	uint8_t code;
 	struct socks_addr bnd;
 };
+
+/*
+ * Wait until the upstream has bytes, the deadline passes, or the client
+ * goes away.  A client that has closed its side (POLLRDHUP) before its
+ * reply is treated as gone: on a chain that loops back through another
+ * proxy, waiting on for it is what would keep the loop alive, each hop
+ * starting the next before its own deadline ends it.  Watched this way,
+ * the loop collapses hop by hop once its first worker gives up.
+ */
+static int
+up_wait(struct up_conn *c, const struct timespec *deadline)
+{
+	for (;;) {
+		struct pollfd pfds[2] = {
+			{ .fd = c->fd, .events = POLLIN },
+			{ .fd = c->client_fd, .events = POLLRDHUP },
+		};
+		int n = poll(pfds, 2, io_ms_left(deadline));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return ERR_SYS;
+		if (n == 0)
+			return ERR_TIMEOUT;
+		if ((pfds[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+			c->client_gone = true;
+			return ERR_EOF;
+		}
+		if (pfds[0].revents != 0)
+			return 0;
+	}
+}
 
 /* Parse one message from the upstream, reading until it is whole, the
  * upstream closes, or the deadline passes; the bytes are consumed. */
@@ -83,7 +120,8 @@ up_recv(struct up_conn *c, enum up_msg kind, struct up_reply *out,
 		}
 		if (rc != ERR_SHORT)
 			return rc;
-		if ((rc = io_read_some(c->fd, c->buf, sizeof(c->buf), &c->len,
+		if ((rc = up_wait(c, deadline)) != 0 ||
+		    (rc = io_read_some(c->fd, c->buf, sizeof(c->buf), &c->len,
 		    deadline)) != 0)
 			return rc;
 	}
@@ -209,10 +247,12 @@ up_open(struct session *s, const struct conf_upstream *up, bool socks4,
 	if (connect_resolve(s->opts->resolver_door, &host, addrs,
 	    CONNECT_ADDRS_MAX, &n, deadline) != 0) {
 		*why = "name not found";
-		return ERR_EOF;
+		return ERR_PROTO;
 	}
 	c->fd = -1;
 	c->len = 0;
+	c->client_fd = s->client->in_fd;
+	c->client_gone = false;
 	*why = "unreachable";
 	for (size_t i = 0; i < n; i++) {
 		if (is_self(s, (struct sockaddr *)&addrs[i])) {
@@ -228,7 +268,7 @@ up_open(struct session *s, const struct conf_upstream *up, bool socks4,
 		    "unreachable";
 	}
 	if (c->fd == -1)
-		return ERR_EOF;
+		return ERR_PROTO;
 	if (socks4)
 		return 0;
 
@@ -263,7 +303,7 @@ up_open(struct session *s, const struct conf_upstream *up, bool socks4,
 fail:
 	close(c->fd);
 	c->fd = -1;
-	return ERR_PROTO;
+	return c->client_gone ? ERR_EOF : ERR_PROTO;
 }
 
 /* One reply of the upstream to the request, passed to the client with
@@ -282,6 +322,10 @@ up_reply_pass(struct session *s, struct up_conn *c, bool socks4,
 
 	*ok = false;
 	rc = up_recv(c, socks4 ? UP_REPLY4 : UP_REPLY5, &rep, deadline);
+	if (rc != 0 && c->client_gone) {
+		s->reason = "client closed while an upstream was asked";
+		return rc;
+	}
 	if (rc != 0) {
 		snprintf(s->why, sizeof(s->why), "upstream %s: %s", s->via,
 		    io_why(rc, "malformed reply"));
@@ -372,6 +416,10 @@ upstream_serve(struct session *s, const struct rules_route *route)
 				share = deadline;
 		}
 		rc = up_open(s, up, socks4, &share, &c, &why);
+		if (rc == ERR_EOF) {
+			s->reason = "client closed while an upstream was asked";
+			return rc;
+		}
 		if (rc != 0) {
 			why_add(s, up_str, why);
 			log_info("%s via %s: %s", s->dest_str, up_str, why);
