@@ -211,6 +211,7 @@ is_self(const struct session *s, const struct sockaddr *peer)
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
 
+	memset(&local, 0, sizeof(local));
 	if (getsockname(s->client->in_fd, (struct sockaddr *)&local, &len) == -1 ||
 	    (local.ss_family != AF_INET && local.ss_family != AF_INET6))
 		return false;
