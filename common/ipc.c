@@ -28,6 +28,8 @@ static const struct ipc_msgdef ipc_table[] = {
 	    IPC_ADDR_LEN + 2 + 2 + 255 + 255, "auth-userpass" },
 	{ IPC_AUTH_ANSWER, FROM_HELPER, 1, 1, "auth-answer" },
 	{ IPC_CLIENT, FROM_MASTER, IPC_ADDR_LEN + 2, IPC_ADDR_LEN + 2, "client" },
+	{ IPC_UPSTREAM_DOWN, FROM_WORKER, IPC_UPSTREAM_DOWN_LEN,
+	    IPC_UPSTREAM_DOWN_LEN, "upstream-down" },
 };
 
 const struct ipc_msgdef *

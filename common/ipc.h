@@ -14,6 +14,11 @@
  * The master hands an accepted client to a spare worker (forked and
  * sandboxed before the client arrived) with IPC_CLIENT on that spare's own
  * socketpair: the client's address and port, and the socket.
+ *
+ * A worker tells the master that an upstream SOCKS server failed with
+ * IPC_UPSTREAM_DOWN on the one report socket (SOCK_DGRAM) all workers
+ * share: configuration generation u32, proxy line u32, upstream index u16,
+ * exactly IPC_UPSTREAM_DOWN_LEN bytes (master/health.c checks the rest).
  */
 #ifndef SOCKS5D_IPC_H
 #define SOCKS5D_IPC_H
@@ -32,7 +37,8 @@ enum ipc_type {
 	IPC_AUTH_USERPASS = 4,    /* worker -> authd: client, user, password */
 	IPC_AUTH_ANSWER = 5,      /* authd -> worker: status */
 	IPC_CLIENT = 6,           /* master -> spare worker: address, + fd */
-	IPC_TYPE_MAX = 7,
+	IPC_UPSTREAM_DOWN = 7,    /* worker -> master: generation, line, index */
+	IPC_TYPE_MAX = 8,
 };
 
 enum ipc_from {
@@ -55,6 +61,7 @@ enum {
 	IPC_ADDRS_MAX = 8,
 	/* One address in a RESOLVE_ANSWER: family (4 or 6), 16 bytes. */
 	IPC_ADDR_LEN = 17,
+	IPC_UPSTREAM_DOWN_LEN = 4 + 4 + 2,
 };
 
 struct rd;

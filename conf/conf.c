@@ -294,7 +294,7 @@ conf_load_flags(const char *path, unsigned flags, struct conf **out,
 	if (rc != 0)
 		return rc;
 	rc = parse_common(path, path_base(path), buf, len, flags,
-	    (st.st_mode & S_IROTH) != 0, out, diag, ctx);
+	    (st.st_mode & (S_IRGRP | S_IROTH)) != 0, out, diag, ctx);
 	/* The buffer may hold SOCKS5_PASSWD. */
 	explicit_bzero(buf, len);
 	free(buf);

@@ -71,6 +71,10 @@ struct conf_vars {
 	char pam_service[64];        /* SOCKS5_PAM_SERVICE, default "socks5" */
 	char upstream_user[256];     /* SOCKS5_USER, "" = none */
 	char upstream_passwd[256];   /* SOCKS5_PASSWD, "" = none */
+	bool balance;                /* SOCKS5_BALANCE: shuffle proxy-lists */
+	unsigned upstream_retry_s;   /* SOCKS5_UPSTREAM_RETRY: an upstream that
+	                              * failed is skipped this long, default
+	                              * 30; 0 = never skipped */
 	uint16_t udp_port_lo;        /* SOCKS5_UDPPORTRANGE, 0-0 = any */
 	uint16_t udp_port_hi;
 	/* Added by the parser (conf_int.h users may rely on them too): */
@@ -222,6 +226,11 @@ struct rules_route {
 	const struct conf_upstream *upstreams; /* kind != ROUTE_DIRECT */
 	size_t n_upstreams;
 };
+
+/* How many upstreams the socks4/socks5 line at this line number lists; 0
+ * when no proxy line starts there (the master checks upstream health
+ * reports against it). */
+size_t rules_route_upstreams(const struct conf *conf, unsigned line);
 
 /* The proxy section (grammar 4.5, 5.1): matched with the name when the
  * client sent one (address patterns cannot match a name), else the

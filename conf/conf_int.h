@@ -168,7 +168,7 @@ struct parser {
 	unsigned n_errors;
 	bool nomem;              /* an allocation failed: the load fails */
 	bool has_chain;          /* some socks4/socks5 line exists (pass 1) */
-	bool world_readable;     /* conf_load: the file's mode lets others read */
+	bool world_readable;     /* conf_load: the mode lets group or others read */
 	int ifaddrs_state;       /* 0 not read, 1 read, -1 getifaddrs failed */
 	int ifaddrs_errno;
 	struct ifaddrs *ifaddrs;

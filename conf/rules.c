@@ -212,6 +212,16 @@ rules_auth(const struct conf *conf, const struct sockaddr *client,
 	return ERR_DENIED;
 }
 
+size_t
+rules_route_upstreams(const struct conf *conf, unsigned line)
+{
+	for (size_t i = 0; i < conf->n_proxies; i++)
+		if (conf->proxies[i].line == line && line != 0)
+			return conf->proxies[i].kind == ROUTE_DIRECT ? 0 :
+			    conf->proxies[i].n_upstreams;
+	return 0;
+}
+
 void
 rules_route(const struct conf *conf, const struct rules_dest *dest,
     struct rules_route *route)

@@ -63,6 +63,9 @@ static const struct var_def var_defs[] = {
 	{ "SOCKS5_V4SUPPORT", VK_FLAG, FIELD(v4support), 0, 0, NULL },
 	{ "SOCKS5_USER", VK_TEXT, FIELD(upstream_user), 0, 0, NULL },
 	{ "SOCKS5_PASSWD", VK_TEXT, FIELD(upstream_passwd), 0, 0, NULL },
+	{ "SOCKS5_BALANCE", VK_FLAG, FIELD(balance), 0, 0, NULL },
+	{ "SOCKS5_UPSTREAM_RETRY", VK_UINT, FIELD(upstream_retry_s), 0, 86400,
+	    "seconds" },
 	{ "SOCKS5_NEGTIMEOUT", VK_UINT, FIELD(neg_timeout_s), 1, 3600,
 	    "seconds" },
 	{ "SOCKS5_SHUTDOWN_GRACE", VK_UINT, FIELD(shutdown_grace_s), 0, 86400,
@@ -96,6 +99,7 @@ vars_defaults(struct conf_vars *v)
 	v->penalty_max_s = 600;
 	v->penalty_table = 1024;
 	v->penalty_v6_prefix = 64;
+	v->upstream_retry_s = 30;
 	v->v4support = true;
 	snprintf(v->pwdfile, sizeof(v->pwdfile), "/etc/socks5.passwd");
 	snprintf(v->hosts_allow, sizeof(v->hosts_allow), "/etc/hosts.allow");
@@ -388,9 +392,9 @@ vars_set(struct parser *p, const struct field *fields, size_t n)
 		    "value wins", d->name, p->var_line[idx]);
 	p->var_line[idx] = p->line;
 	if (strcmp(d->name, "SOCKS5_PASSWD") == 0 && p->world_readable)
-		parser_warn(p, "SOCKS5_PASSWD is set in a file that every user "
-		    "can read (chmod o-r the file, or pass SOCKS5_PASSWD in "
-		    "the environment)");
+		parser_warn(p, "SOCKS5_PASSWD is set in a file that its group "
+		    "or every user can read (chmod go-r the file, or pass "
+		    "SOCKS5_PASSWD in the environment)");
 	return 0;
 }
 

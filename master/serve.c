@@ -24,6 +24,7 @@
 #include "common/proctitle.h"
 #include "conf/conf.h"
 #include "master/master.h"
+#include "master/health.h"
 #include "master/kmsg.h"
 #include "master/penalty.h"
 #include "master/spare.h"
@@ -69,6 +70,7 @@ struct master {
 	struct penalty *penalty;
 	struct spare_pool spares;
 	int kmsg_fd;                       /* kernel log, for SIGSYS details */
+	struct health health;              /* upstream health (health.h) */
 	int *listen_fds;
 	size_t n_listen;
 	struct child *children;
@@ -160,6 +162,8 @@ spawn_ctx_fill(const struct master *m, bool wrap_rules, struct spawn_ctx *ctx)
 	*ctx = (struct spawn_ctx){ .conf = m->conf, .sb = m->sb,
 	    .authd_door = m->helpers[HELPER_AUTHD].worker_door,
 	    .resolver_door = m->helpers[HELPER_RESOLVER].worker_door,
+	    .health_fd = m->health.worker_fd, .health = m->health.ro,
+	    .health_gen = m->health.gen,
 	    .relay_copy = m->opts->relay_copy, .wrap_rules = wrap_rules };
 }
 
@@ -209,7 +213,7 @@ spares_failed(struct master *m, pid_t pid, int status)
 static void
 helper_launch(struct master *m, int i)
 {
-	int close_fds[LISTEN_MAX + 2];
+	int close_fds[LISTEN_MAX + 5];
 	size_t n = 0;
 	uid_t uid;
 	gid_t gid;
@@ -223,6 +227,9 @@ helper_launch(struct master *m, int i)
 	/* The other helper's door is not this helper's business. */
 	close_fds[n++] = m->helpers[1 - i].worker_door;
 	close_fds[n++] = m->kmsg_fd;
+	/* Helpers report nothing about upstreams. */
+	close_fds[n++] = m->health.master_fd;
+	close_fds[n++] = m->health.worker_fd;
 	sandbox_ids(m->sb, &uid, &gid);
 	m->helper_pending[i] = false;
 	if (helper_start(&m->helpers[i], m->conf, uid, gid, close_fds, n) != 0) {
@@ -381,6 +388,8 @@ master_reload(struct master *m)
 	conf_free(m->conf);
 	m->conf = fresh;
 	penalty_v6_prefix(m->penalty, conf_vars(fresh)->penalty_v6_prefix);
+	/* Line numbers of the old file mean nothing in the new one. */
+	health_reload(&m->health);
 	/* authd checks with its own copy of the settings (PAM service):
 	 * replace it; the reaper starts the new one. */
 	if (m->helpers[HELPER_AUTHD].pid > 0)
@@ -486,6 +495,8 @@ master_accept(struct master *m, int listen_fd)
 				close(m->listen_fds[i]);
 			if (m->kmsg_fd != -1)
 				close(m->kmsg_fd);
+			if (m->health.master_fd != -1)
+				close(m->health.master_fd);
 			spawn_worker(&ctx, fd, &client);
 		}
 		close(fd);
@@ -544,13 +555,17 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	penalty_v6_prefix(m.penalty, conf_vars(conf)->penalty_v6_prefix);
 	if (sandbox_privileged(sb))
 		m.kmsg_fd = kmsg_open();
+	/* Without it chaining still works, only without the memory of
+	 * failed upstreams. */
+	if (health_open(&m.health) != 0)
+		log_warnx("upstream health disabled");
 	signals_install(&wait_mask);
 	proctitle_set("socks5d: master");
 	/* The helpers exist before the first worker can ask them. */
 	helper_launch(&m, HELPER_AUTHD);
 	helper_launch(&m, HELPER_RESOLVER);
 	for (;;) {
-		struct pollfd pfds[LISTEN_MAX];
+		struct pollfd pfds[LISTEN_MAX + 1];
 		struct timespec ts, *tsp = NULL;
 		nfds_t npfd = 0;
 		int n;
@@ -606,6 +621,12 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 				npfd++;
 			}
 		}
+		if (m.health.master_fd != -1) {
+			pfds[npfd].fd = m.health.master_fd;
+			pfds[npfd].events = POLLIN;
+			pfds[npfd].revents = 0;
+			npfd++;
+		}
 		n = ppoll(pfds, npfd, tsp, &wait_mask);
 		if (n == 0 && m.accept_paused)
 			m.accept_paused = false;   /* try the listeners again */
@@ -615,7 +636,11 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 			continue;
 		}
 		for (nfds_t i = 0; i < npfd && n > 0; i++) {
-			if (pfds[i].revents & POLLIN)
+			if ((pfds[i].revents & POLLIN) == 0)
+				continue;
+			if (pfds[i].fd == m.health.master_fd)
+				health_reports(&m.health, m.conf);
+			else
 				master_accept(&m, pfds[i].fd);
 		}
 	}

@@ -35,8 +35,8 @@ spawn_sandbox(const struct sandbox *sb, const struct worker_client *wc,
 {
 	int keep[16] = { wc->in_fd, wc->out_fd, audit_file_fd(),
 	    log_syslog_fd(), wo->authd_door, wo->resolver_door, pipes->c2d[0],
-	    pipes->c2d[1], pipes->d2c[0], pipes->d2c[1] };
-	size_t n_keep = 10;
+	    pipes->c2d[1], pipes->d2c[0], pipes->d2c[1], wo->health_fd };
+	size_t n_keep = 11;
 	int rc;
 
 	for (size_t i = 0; i < n_extra && n_keep < 16; i++)
@@ -71,7 +71,9 @@ spawn_worker(const struct spawn_ctx *ctx, int client_fd,
 	struct worker_client wc = { .in_fd = client_fd, .out_fd = client_fd,
 	    .addr = *client, .have_addr = true };
 	struct worker_opts wo = { .relay_copy = ctx->relay_copy,
-	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door };
+	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door,
+	    .health_fd = ctx->health_fd, .health = ctx->health,
+	    .health_gen = ctx->health_gen };
 	struct relay_pipes pipes;
 	char shown[NET_ADDRSTR_MAX];
 
@@ -99,7 +101,9 @@ spawn_spare(const struct spawn_ctx *ctx, int chan)
 	struct worker_client wc = { .in_fd = -1, .out_fd = -1,
 	    .have_addr = true };
 	struct worker_opts wo = { .relay_copy = ctx->relay_copy,
-	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door };
+	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door,
+	    .health_fd = ctx->health_fd, .health = ctx->health,
+	    .health_gen = ctx->health_gen };
 	struct relay_pipes pipes;
 	uint8_t msg[IPC_ADDR_LEN + 2];
 	char shown[NET_ADDRSTR_MAX];
@@ -142,7 +146,8 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 {
 	struct worker_client wc = { .in_fd = STDIN_FILENO,
 	    .out_fd = STDOUT_FILENO };
-	struct worker_opts wo = { .relay_copy = opts->relay_copy };
+	struct worker_opts wo = { .relay_copy = opts->relay_copy,
+	    .health_fd = -1 };
 	struct helper authd = { .kind = HELPER_AUTHD, .worker_door = -1 };
 	struct helper resolver = { .kind = HELPER_RESOLVER, .worker_door = -1 };
 	struct relay_pipes pipes;

@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct conf;
+struct health_page;
 struct sandbox;
 
 struct spawn_ctx {
@@ -16,6 +18,9 @@ struct spawn_ctx {
 	const struct sandbox *sb;
 	int authd_door;
 	int resolver_door;
+	int health_fd;                 /* worker_opts has the same three */
+	const struct health_page *health;
+	uint32_t health_gen;
 	bool relay_copy;
 	bool wrap_rules;     /* the hosts_access tables hold rules */
 };

@@ -24,6 +24,7 @@
 #include "worker/connect.h"
 #include "worker/io.h"
 #include "worker/session.h"
+#include "worker/upstream.h"
 #include "worker/worker.h"
 
 
@@ -133,22 +134,16 @@ session_rules_request(const struct session *s, struct rules_request *rq,
 		rq->dest.addr = (struct sockaddr *)literal;
 }
 
-/* Record the proxy section's answer for the audit record (grammar 4.5). */
-static void
-route_note(struct session *s, const struct rules_route *route)
+/* The contract is in session.h. */
+void
+session_route_note(struct session *s, const struct rules_route *route)
 {
 	s->route = route->kind == ROUTE_SOCKS5 ? "socks5" :
 	    route->kind == ROUTE_SOCKS4 ? "socks4" : "direct";
 	if (route->line != 0)
 		conf_rule_format(s->conf, route->line, s->route_rule,
 		    sizeof(s->route_rule));
-	if (route->kind != ROUTE_DIRECT && route->n_upstreams > 0) {
-		const struct conf_upstream *up = &route->upstreams[0];
-
-		snprintf(s->via, sizeof(s->via),
-		    strchr(up->host, ':') != NULL ? "[%s]:%u" : "%s:%u",
-		    up->host, up->port);
-	}
+	/* s->via is set by worker/upstream.c: the upstream that answered. */
 }
 
 /* The contract is in session.h.  SOCKS4 has no finer failure codes than
@@ -221,7 +216,7 @@ session_connect(struct session *s)
 
 	/* Grammar 5.1: the proxy section sees the name when one was sent. */
 	rules_route(s->conf, &rq.dest, &route);
-	route_note(s, &route);
+	session_route_note(s, &route);
 	if (route.kind != ROUTE_DIRECT) {
 		/* Grammar 5.3: a chained name is not resolved here, so only
 		 * name patterns and - can match it in the access section. */
@@ -231,9 +226,7 @@ session_connect(struct session *s)
 			s->reason = "denied by rule";
 			return session_reply(s, false, REP_NOT_ALLOWED, NULL);
 		}
-		s->reason = "chaining through an upstream is not supported";
-		log_warnx("%s via %s: %s", s->dest_str, s->via, s->reason);
-		return session_reply(s, true, REP_GENERAL_FAILURE, NULL);
+		return upstream_serve(s, &route);
 	}
 
 	rc = connect_resolve(s->opts->resolver_door, &s->req.dst, addrs,
@@ -450,6 +443,7 @@ worker_serve(const struct conf *conf, const struct worker_client *client,
 	rec.duration_ms = (int64_t)(now.tv_sec - s.started.tv_sec) * 1000 +
 	    (now.tv_nsec - s.started.tv_nsec) / 1000000;
 	rec.reason = s.reason;
+	rec.via = s.via[0] != '\0' ? s.via : NULL;
 	rec.pid = getpid();
 	(void)audit_write(&rec);
 	return status;

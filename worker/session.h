@@ -42,8 +42,10 @@ struct session {
 	char rule[300];
 	const char *route;                  /* "direct", "socks4", "socks5" */
 	char route_rule[300];               /* proxy line that chose it, or "" */
-	char via[300];                      /* first upstream, when chained */
+	char via[300];                      /* the upstream that answered the
+	                                     * request, when chained */
 	const char *reason;                 /* why the session ended early */
+	char why[1024];                     /* reason text built for it */
 	bool denied;                        /* the rules refused the request */
 	int dest_fd;
 	struct relay_pipes *pipes;
@@ -87,6 +89,11 @@ int session_reply(struct session *s, bool permit, uint8_t rep5,
  */
 #define SESSION_UNSPECIFIED_REASON "unspecified destination address"
 int session_refuse_unspecified(struct session *s);
+
+/* Record the proxy section's answer (grammar 4.5) for the audit record:
+ * s->route and s->route_rule. */
+struct rules_route;
+void session_route_note(struct session *s, const struct rules_route *route);
 
 /* s->rule as "FILE:LINE", or "default" for line 0. */
 void session_rule(struct session *s, unsigned line);

@@ -10,8 +10,10 @@
 #include <sys/socket.h>
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct conf;
+struct health_page;
 struct relay_pipes;
 
 /* Exit statuses of a worker process; the master reads them (STYLE 5). */
@@ -33,6 +35,12 @@ struct worker_opts {
 	bool relay_copy;               /* relay with read/write, not splice */
 	int authd_door;                /* -1: no authd, method 0x02 not offered */
 	int resolver_door;             /* -1: no resolver, names fail (reply 1) */
+	/* Upstream health (common/health.h): the report socket (-1: none),
+	 * the read-only table (NULL: none) and the configuration generation
+	 * both are about. */
+	int health_fd;
+	const struct health_page *health;
+	uint32_t health_gen;
 };
 
 /* Serve the client and return an enum worker_exit value.  Writes the

@@ -110,6 +110,23 @@ client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
 socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
 EOF
 
+# Chained rows: the same servers one hop further.  socks5d chains with a
+# socks5 line; Dante with its route statement (server chaining, Dante 1.4).
+UPSTREAM=127.0.0.1:1081
+cat >"$WORK/socks5-chain.conf" <<EOF
+set SOCKS5_MAXCHILD 4096
+set SOCKS5_TIMEOUT 0
+socks5 - - $UPSTREAM
+permit - - - - - -
+EOF
+sed "s/port = 1080/port = 1081/; s|danted.log|danted-up.log|" \
+    "$WORK/danted.conf" >"$WORK/danted-up.conf"
+sed "s|danted.log|danted-chain.log|" "$WORK/danted.conf" >"$WORK/danted-chain.conf"
+cat >>"$WORK/danted-chain.conf" <<EOF
+route { from: 0.0.0.0/0 to: 0.0.0.0/0 via: 127.0.0.1 port = 1081
+    proxyprotocol: socks_v5 }
+EOF
+
 SERVERS=
 if [ -x "$S5D" ]; then
 	SERVERS="socks5d"
@@ -127,6 +144,8 @@ else
 	note "microsocks: not installed; its column is n/a"
 fi
 SERVERS="$SERVERS direct"
+case " $SERVERS " in *" socks5d "*) SERVERS="$SERVERS s5chain" ;; esac
+case " $SERVERS " in *" sockd "*) SERVERS="$SERVERS dchain" ;; esac
 
 # step NS RESFILE PREFIX CAP ARGS...: run one socksbench client in NS and
 # append its key=value lines to RESFILE as PREFIX_key=value.  CAP seconds is
@@ -159,8 +178,14 @@ bench_one() {
 			{ note "$srv run $run: destination $a did not start"; ns_kill "$ns"; wait; return 1; }
 	done
 
-	spid=
+	spid= upid=
 	case $srv in
+	s5chain)
+		ip netns exec "$ns" "$S5D" -f "$TOP/$WORK/socks5.conf" -l $UPSTREAM >>"$log" 2>&1 & upid=$!
+		ip netns exec "$ns" "$S5D" -f "$TOP/$WORK/socks5-chain.conf" -l $PROXY >>"$log" 2>&1 & spid=$! ;;
+	dchain)
+		ip netns exec "$ns" danted -f "$TOP/$WORK/danted-up.conf" >>"$log" 2>&1 & upid=$!
+		ip netns exec "$ns" danted -f "$TOP/$WORK/danted-chain.conf" >>"$log" 2>&1 & spid=$! ;;
 	socks5d) ip netns exec "$ns" "$S5D" -f "$TOP/$WORK/socks5.conf" -l $PROXY >>"$log" 2>&1 & spid=$! ;;
 	sockd) ip netns exec "$ns" danted -f "$TOP/$WORK/danted.conf" >>"$log" 2>&1 & spid=$! ;;
 	microsocks) ip netns exec "$ns" microsocks -i 127.0.0.1 -p 1080 >>"$log" 2>&1 & spid=$! ;;
@@ -169,7 +194,8 @@ bench_one() {
 		pargs="--proxy $PROXY"
 		pid_arg="--server-pid $spid"
 		# shellcheck disable=SC2086 # $pargs is two words
-		if ! ip netns exec "$ns" "$SB" wait $PROXY --max-seconds 10 2>>"$log" ||
+		if { [ -n "$upid" ] && ! ip netns exec "$ns" "$SB" wait $UPSTREAM --max-seconds 10 2>>"$log"; } ||
+		    ! ip netns exec "$ns" "$SB" wait $PROXY --max-seconds 10 2>>"$log" ||
 		    ! ip netns exec "$ns" "$SB" sessions $pargs --dest $ECHO \
 		        --count 3 --timeout-ms 3000 --max-seconds 10 >/dev/null 2>>"$log"; then
 			note "$srv run $run: does not relay a CONNECT session (see $log)"
@@ -187,10 +213,12 @@ bench_one() {
 	# slab under it.  The pause lets the previous namespace's teardown (it
 	# frees sockets asynchronously) finish.
 	sleep 2
+	# A chain's memory and first reply are not compared: the figures would
+	# be the front server's alone.
 	# shellcheck disable=SC2086
-	step "$ns" "$res" hold 90 hold $pargs --dest $ECHO --count $HOLD \
-	    --settle $SETTLE $pid_arg
-	if [ -n "$spid" ]; then
+	[ -z "$upid" ] && step "$ns" "$res" hold 90 hold $pargs --dest $ECHO \
+	    --count $HOLD --settle $SETTLE $pid_arg
+	if [ -n "$spid" ] && [ -z "$upid" ]; then
 		# shellcheck disable=SC2086
 		step "$ns" "$res" fb 60 firstbyte $pargs --count $FB
 	fi
@@ -231,6 +259,7 @@ bench_one() {
 		done
 		kill -0 "$spid" 2>/dev/null && note "$srv run $run: still running 5 s after SIGTERM"
 	fi
+	[ -n "$upid" ] && kill -TERM "$upid" 2>/dev/null
 	ns_kill "$ns"
 	wait 2>/dev/null
 	sed -i "/^$ns\$/d" "$WORK/namespaces"
@@ -270,6 +299,11 @@ versions() {
 	awk -v servers="socks5d sockd microsocks direct" -v c1="$C1" -v c32="$C32" \
 	    -v hold="$HOLD" -f tests/bench/report.awk "$WORK"/res/*
 	echo
+	echo "chained: the same loads through two servers of one kind (socks5d -> socks5d with a"
+	echo "socks5 line; sockd -> sockd with a route statement); CPU is the front server's only"
+	awk -v c1="$C1" -v c32="$C32" -v hold="$HOLD" -v mode=chain \
+	    -f tests/bench/report.awk "$WORK"/res/*
+	echo
 	echo "kernel memory = delta of Slab + KernelStack + PageTables (/proc/meminfo, machine-wide) per"
 	echo "held session; it includes the sessions' client and destination sockets (direct: 2 sockets per"
 	echo "session, through a proxy: 4), so compare a server with direct rather than with zero."
@@ -277,8 +311,8 @@ versions() {
 	echo "CPU = utime+stime(+cutime+cstime) of the server tree over the throughput windows."
 	echo
 	echo "per-run values:"
-	awk -v servers="socks5d sockd microsocks direct" -v c1="$C1" -v c32="$C32" \
-	    -v hold="$HOLD" -v mode=runs -f tests/bench/report.awk "$WORK"/res/*
+	awk -v servers="socks5d sockd microsocks direct s5chain dchain" -v c1="$C1" \
+	    -v c32="$C32" -v hold="$HOLD" -v mode=runs -f tests/bench/report.awk "$WORK"/res/*
 	if [ -s "$WORK/notes" ]; then
 		echo
 		echo "notes:"

@@ -128,9 +128,34 @@ function runs_table(    i, j, k, v) {
 	}
 }
 
+# The chained rows: one hop and two hops of the same server, and ratios.
+function chain_table(    i, k, s, sc, d, dc, fmtc, keys, n) {
+	n = split("tp_up1_mib_s tp_up8_mib_s tp_down1_mib_s tp_down8_mib_s " \
+	    "cpu_s_per_gib c1_sessions_s c1_p50_ms c32_sessions_s c32_p50_ms " \
+	    "c32_failed", keys, " ")
+	fmtc = "%-38s | %9s | %10s | %11s | %9s | %10s | %11s | %14s\n"
+	printf fmtc, "figure", "socks5d", "s5d->s5d", "chain/1 hop", "sockd", \
+	    "sockd->sd", "chain/1 hop", "s5d/sd chained"
+	for (i = 1; i <= n; i++) {
+		k = keys[i]
+		s = median(vals["socks5d", k])
+		sc = median(vals["s5chain", k])
+		d = median(vals["sockd", k])
+		dc = median(vals["dchain", k])
+		printf fmtc, label_of[k], fmt(s), fmt(sc), ratio(sc, s), fmt(d), \
+		    fmt(dc), ratio(dc, d), ratio(sc, dc)
+	}
+}
+
 END {
+	for (i = 1; i <= nrows; i++)
+		label_of[rkey[i]] = rlabel[i]
 	if (mode == "runs") {
 		runs_table()
+		exit
+	}
+	if (mode == "chain") {
+		chain_table()
 		exit
 	}
 	fmtrow = "%-38s | %9s | %9s | %10s | %13s | %18s | %9s | %s\n"

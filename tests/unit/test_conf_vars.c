@@ -64,6 +64,8 @@ test_defaults(void)
 	    "numeric defaults: 30 s, 15 min, 1024, 30 s");
 	CHECK(v->penalty_s == 10 && v->penalty_max_s == 600 &&
 	    v->penalty_table == 1024, "penalty defaults: 10 s, 600 s, 1024");
+	CHECK(!v->balance && v->upstream_retry_s == 30,
+	    "chaining defaults: no balance, upstream retry 30 s");
 	CHECK(!v->noident && !v->demand_ident && !v->reversemap &&
 	    !v->noreversemap && v->v4support, "flag defaults");
 	CHECK(!v->has_bindintfc && v->bind_addr_len == 0 &&
@@ -120,6 +122,13 @@ static const struct var_row var_rows[] = {
 	{ "set SOCKS5_PENALTY_MAX 604800", true, "penalty_max", 604800, NULL },
 	{ "set SOCKS5_PENALTY_MAX 604801", false, NULL, 0, NULL },
 	{ "set SOCKS5_PENALTY_TABLE 1", true, "penalty_table", 1, NULL },
+	{ "set SOCKS5_BALANCE", true, "balance", 1, NULL },
+	{ "set SOCKS5_BALANCE off", true, "balance", 0, NULL },
+	{ "set SOCKS5_BALANCE maybe", false, NULL, 0, NULL },
+	{ "set SOCKS5_UPSTREAM_RETRY 0", true, "retry", 0, NULL },
+	{ "set SOCKS5_UPSTREAM_RETRY 86400", true, "retry", 86400, NULL },
+	{ "set SOCKS5_UPSTREAM_RETRY 86401", false, NULL, 0, NULL },
+	{ "set SOCKS5_UPSTREAM_RETRY -1", false, NULL, 0, NULL },
 	{ "set SOCKS5_PENALTY_TABLE 0", false, NULL, 0, NULL },
 	{ "set SOCKS5_PENALTY_TABLE 1000001", false, NULL, 0, NULL },
 	{ "set SOCKS5_PWDFILE /etc/socks5d/passwd", true, "pwdfile", 0,
@@ -174,6 +183,8 @@ var_value(const struct conf_vars *v, const struct var_row *row)
 		return v->penalty_max_s == row->want;
 	if (strcmp(f, "penalty_table") == 0)
 		return v->penalty_table == row->want;
+	if (strcmp(f, "balance") == 0) return v->balance == row->want;
+	if (strcmp(f, "retry") == 0) return v->upstream_retry_s == row->want;
 	if (strcmp(f, "pwdfile") == 0) return !strcmp(v->pwdfile, row->want_s);
 	if (strcmp(f, "allow") == 0) return !strcmp(v->hosts_allow, row->want_s);
 	if (strcmp(f, "deny") == 0) return !strcmp(v->hosts_deny, row->want_s);
@@ -305,10 +316,16 @@ test_load(void)
 	memset(&dg, 0, sizeof(dg));
 	rc = conf_load(path, &conf, collect, &dg);
 	CHECK(rc == 0 && dg.warnings == 1 && dg.last_line == 1 &&
-	    strcmp(dg.last, "SOCKS5_PASSWD is set in a file that every user "
-	    "can read (chmod o-r the file, or pass SOCKS5_PASSWD in the "
-	    "environment)") == 0, "SOCKS5_PASSWD in a world-readable file "
-	    "warns: %s", dg.last);
+	    strcmp(dg.last, "SOCKS5_PASSWD is set in a file that its group or "
+	    "every user can read (chmod go-r the file, or pass SOCKS5_PASSWD "
+	    "in the environment)") == 0, "SOCKS5_PASSWD in a world-readable "
+	    "file warns: %s", dg.last);
+	conf_free(conf);
+	chmod(path, 0640);
+	memset(&dg, 0, sizeof(dg));
+	rc = conf_load(path, &conf, collect, &dg);
+	CHECK(rc == 0 && dg.warnings == 1 && strstr(dg.last, "its group") !=
+	    NULL, "SOCKS5_PASSWD in a group-readable file warns");
 	conf_free(conf);
 	unlink(path);
 
