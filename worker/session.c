@@ -203,6 +203,7 @@ static int
 session_connect(struct session *s)
 {
 	struct sockaddr_storage addrs[CONNECT_ADDRS_MAX], bound, literal;
+	struct timespec conn_deadline;
 	struct rules_request rq;
 	struct rules_verdict verdict, first_verdict;
 	struct rules_route route;
@@ -255,16 +256,17 @@ session_connect(struct session *s)
 		s->reason = "denied by rule";
 		return session_reply(s, false, REP_NOT_ALLOWED, NULL);
 	}
-	for (size_t i = 0; i < n_addrs; i++) {
-		struct timespec conn_deadline;
-
+	/* One deadline for the whole request, however many addresses the
+	 * name has: with one each, eight black-holed addresses held the
+	 * client for eight times SOCKS5_NEGTIMEOUT. */
+	io_deadline(&conn_deadline, conf_vars(s->conf)->neg_timeout_s);
+	for (size_t i = 0; i < n_addrs && io_ms_left(&conn_deadline) > 0; i++) {
 		if (i > 0) {
 			rq.dest.addr = (struct sockaddr *)&addrs[i];
 			rules_access(s->conf, &rq, &verdict);
 			if (!verdict.permit)
 				continue;
 		}
-		io_deadline(&conn_deadline, conf_vars(s->conf)->neg_timeout_s);
 		rep = connect_open(s->conf, (struct sockaddr *)&addrs[i],
 		    &conn_deadline, &s->dest_fd);
 		if (rep == 0)
