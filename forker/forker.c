@@ -9,6 +9,15 @@
  *
  * SIGCHLD comes as a signalfd, not through a handler: a child then
  * inherits no handler to reset, only a mask to clear.
+ *
+ * One spare: the forker keeps one child forked ahead, waiting on its own
+ * socketpair, and hands it the next client by relaying the IPC_FORK frame
+ * with its descriptors; the fork of the next spare then runs while that
+ * client is served, so a fork is never on a client's path while the
+ * clients come one at a time.  The master learns a spare's pid only with
+ * the IPC_FORKED of the client it took; a spare that dies before (never
+ * having had a client) is not reported, and is replaced only at the next
+ * client, so a spare that cannot start cannot make a fork loop.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -41,6 +50,12 @@ close_all(const int *fds, size_t n)
 			close(fds[i]);
 }
 
+/* The spare, if one waits: its pid and our end of its channel. */
+struct spare {
+	pid_t pid;
+	int chan;
+};
+
 /* Tell the master; it is gone if this fails, and so must we be. */
 static void
 report(int chan, enum ipc_type type, uint32_t a, uint32_t b)
@@ -57,7 +72,16 @@ report(int chan, enum ipc_type type, uint32_t a, uint32_t b)
 }
 
 static void
-reap(int chan, int sigfd)
+spare_forget(struct spare *sp)
+{
+	if (sp->chan != -1)
+		close(sp->chan);
+	sp->pid = 0;
+	sp->chan = -1;
+}
+
+static void
+reap(int chan, int sigfd, struct spare *sp)
 {
 	struct signalfd_siginfo si;
 	pid_t pid;
@@ -65,13 +89,70 @@ reap(int chan, int sigfd)
 
 	while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		continue;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == sp->pid) {
+			/* It never had a client: nothing to report. */
+			spare_forget(sp);
+			continue;
+		}
 		report(chan, IPC_REAPED, (uint32_t)pid, (uint32_t)status);
+	}
 }
 
-/* One IPC_FORK: fork the worker, hand it the descriptors, say its pid. */
+/* In a spare: wait for the one client, then serve it. */
 static void
-fork_one(const struct spawn_ctx *ctx, int chan, int sigfd,
+spare_serve(const struct spawn_ctx *ctx, int own)
+{
+	uint8_t buf[IPC_FORK_LEN];
+	int fds[IPC_FDS_MAX];
+	struct ipc_fork f;
+	uint16_t type;
+	size_t len;
+
+	proctitle_set("socks5d: spare");
+	if (ipc_recv_msg(own, FROM_MASTER, &type, buf, sizeof(buf), &len, fds,
+	    NULL) != 0 || type != IPC_FORK)
+		_exit(WORKER_EXIT_OK);   /* the forker retired us, or is gone */
+	close(own);
+	if (ipc_fork_get(buf, len, &f) != 0)
+		_exit(WORKER_EXIT_INTERNAL);
+	spawn_forked(ctx, &f.client, fds);
+}
+
+/* Fork the next spare (after a client was handed on, never in a loop). */
+static void
+spare_start(const struct spawn_ctx *ctx, int chan, int sigfd,
+    struct spare *sp)
+{
+	int pair[2];
+	sigset_t none;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(chan);
+		close(sigfd);
+		close(pair[0]);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (sandbox_narrow(ctx->sb) != 0)
+			_exit(WORKER_EXIT_INTERNAL);
+		spare_serve(ctx, pair[1]);
+	}
+	close(pair[1]);
+	if (pid == -1) {
+		close(pair[0]);
+		return;
+	}
+	sp->pid = pid;
+	sp->chan = pair[0];
+}
+
+/* One IPC_FORK: hand it to the spare, or fork the worker; say its pid. */
+static void
+fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
     const uint8_t *buf, size_t len, const int fds[IPC_FORK_FDS])
 {
 	struct ipc_fork f;
@@ -83,6 +164,24 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd,
 	if (ipc_fork_get(buf, len, &f) != 0) {
 		log_warnx("forker: malformed fork request");
 		_exit(WORKER_EXIT_INTERNAL);
+	}
+	if (sp->pid > 0) {
+		pid = sp->pid;
+		/* A spare that is gone (its end closed) cannot take it: it
+		 * is reaped unreported, and this client gets a fresh fork. */
+		if (ipc_send_fds(sp->chan, IPC_FORK, buf, len, fds,
+		    IPC_FORK_FDS, 1) != 0)
+			pid = 0;
+		sp->pid = 0;
+		if (sp->chan != -1)
+			close(sp->chan);
+		sp->chan = -1;
+		if (pid > 0) {
+			close_all(fds, IPC_FORK_FDS);
+			report(chan, IPC_FORKED, f.id, (uint32_t)pid);
+			spare_start(ctx, chan, sigfd, sp);
+			return;
+		}
 	}
 	pid = fork();
 	if (pid == 0) {
@@ -96,6 +195,8 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd,
 	/* On failure the client's socket is closed: it sees a clean close,
 	 * and the master frees the slot. */
 	report(chan, IPC_FORKED, f.id, pid > 0 ? (uint32_t)pid : 0);
+	if (pid > 0 && sp->pid == 0)
+		spare_start(ctx, chan, sigfd, sp);
 }
 
 void
@@ -103,6 +204,7 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 {
 	const struct timespec now = { 0, 0 };
 	int keep[SPAWN_INHERIT_MAX + 2];
+	struct spare sp = { 0, -1 };
 	size_t n_keep = 0;
 	sigset_t chld;
 	int sigfd;
@@ -133,6 +235,7 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 		(void)audit_write(&rec);
 		_exit(WORKER_EXIT_INTERNAL);
 	}
+	spare_start(ctx, chan, sigfd, &sp);
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = chan, .events = POLLIN },
 		    { .fd = sigfd, .events = POLLIN } };
@@ -148,7 +251,7 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 			_exit(WORKER_EXIT_INTERNAL);
 		}
 		if (pfd[1].revents != 0)
-			reap(chan, sigfd);
+			reap(chan, sigfd, &sp);
 		if (pfd[0].revents == 0)
 			continue;
 		rc = ipc_recv_msg(chan, FROM_MASTER, &type, buf, sizeof(buf),
@@ -161,6 +264,6 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 			close_all(fds, IPC_FDS_MAX);
 			_exit(WORKER_EXIT_INTERNAL);
 		}
-		fork_one(ctx, chan, sigfd, buf, len, fds);
+		fork_one(ctx, chan, sigfd, &sp, buf, len, fds);
 	}
 }

@@ -39,6 +39,10 @@ titled() {
 	return 1
 }
 
+status_field() { # PID FIELD: the first value of FIELD in /proc/PID/status
+	awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status"
+}
+
 stat_field() { # PID N: field N of /proc/PID/stat (after the comm)
 	local st
 	read -r st <"/proc/$1/stat" || return 1
@@ -55,8 +59,9 @@ audit_at_least() {
 	[ "$(audit_count "$@")" -ge "$n" ]
 }
 
-# hold NAME SRC: a session from SRC held open until the file NAME.go exists;
-# sets HELD_PID to its worker (a child of PARENT_PID).
+# hold NAME SRC: a session from SRC held open until the file
+# $BATS_TEST_TMPDIR/NAME.go exists; sets HELD_PID to its worker (a child of
+# PARENT_PID).
 hold() {
 	local ready="$BATS_TEST_TMPDIR/$1.ready"
 	bg "$1" socks -p "127.0.0.1:$F_PORT" --src "$2" -d 127.0.0.1 -P "$EH_PORT" \
@@ -68,14 +73,24 @@ hold() {
 	    { fail "no worker for $2 under $PARENT_PID: $(ps -o pid,ppid,args $(daemon_tree "$F_PID"))"; return 1; }
 }
 
-@test "process tree: master -> authd, resolver, forker; workers are the forker's children, in its process group" {
-	local fk
+@test "process tree: master -> authd, resolver, forker -> one spare and the workers, in the forker's process group" {
+	local fk spare
 	fk=$(titled "$F_PID" "socks5d: forker") || fail "no forker"
 	titled "$F_PID" "socks5d: authd" >/dev/null || fail "no authd"
 	titled "$F_PID" "socks5d: resolver" >/dev/null || fail "no resolver"
 	assert_eq "$(daemon_children "$F_PID" | wc -l | tr -d ' ')" 3 "children of the master with no session"
 	assert_eq "$(stat_field "$fk" 5)" "$fk" "the forker leads its own process group"
+	wait_until 5 titled "$fk" "socks5d: spare" >/dev/null || fail "the forker has no spare"
+	spare=$(titled "$fk" "socks5d: spare")
+	assert_eq "$(daemon_children "$fk" | wc -l | tr -d ' ')" 1 "children of the forker with no session"
+	assert_eq "$(status_field "$spare" Uid)" "$(id -u nobody)" "spare uid"
+	assert_eq "$(status_field "$spare" Seccomp)" 2 "spare Seccomp"
+	assert_eq "$(awk '/^Max processes/ {print $3}' "/proc/$spare/limits")" 0 "spare RLIMIT_NPROC"
 	PARENT_PID=$fk hold T1 127.0.0.6
+	# The spare took the client; a new spare waits for the next one.
+	assert_eq "$HELD_PID" "$spare" "the worker is the spare that waited"
+	wait_until 5 eval 'n=$(titled "$fk" "socks5d: spare") && [ "$n" != "$spare" ]' ||
+	    fail "no new spare after a client: $(ps -o pid,ppid,args $(daemon_tree "$F_PID"))"
 	assert_eq "$(stat_field "$HELD_PID" 4)" "$fk" "the worker's parent"
 	assert_eq "$(stat_field "$HELD_PID" 5)" "$fk" "the worker's process group"
 	[ -z "$(titled "$F_PID" "socks5d: worker")" ] || fail "a worker is the master's child"
@@ -136,7 +151,8 @@ hold() {
 	run multiclient -p "127.0.0.1:$F_PORT" -P "$EH_PORT" -n 200 --threads 8 --size 100
 	[ "$status" -eq 0 ] || fail "$output"
 	assert_eq "${lines[-1]}" "ok=200 fail=0"
-	wait_until 15 eval '[ "$(daemon_tree "$F_PID" | wc -l)" -eq 3 ]' ||
+	# authd, resolver, forker and its spare
+	wait_until 15 eval '[ "$(daemon_tree "$F_PID" | wc -l)" -eq 4 ]' ||
 	    fail "after 200 sessions: $(ps -o pid,ppid,stat,args $(daemon_tree "$F_PID"))"
 	n=0
 	for p in $(daemon_tree "$F_PID"); do
@@ -159,4 +175,20 @@ hold() {
 	bg_wait H1 20
 	[ "$status" -eq 0 ] || fail "held session: $output"
 	assert_field recv-text "$(hashline H1-done)"
+}
+
+@test "a spare killed before it has a client: no record, no penalty, the next client is served and a new spare made" {
+	local fk spare
+	fk=$(titled "$F_PID" "socks5d: forker") || fail "no forker"
+	wait_until 5 titled "$fk" "socks5d: spare" >/dev/null || fail "the forker has no spare"
+	spare=$(titled "$fk" "socks5d: spare")
+	kill -SEGV "$spare"
+	wait_until 5 eval '! [ -e /proc/$spare ]' || fail "spare $spare did not die"
+	assert_serves "$F_PORT" "$EH_PORT"
+	wait_until 5 eval 'n=$(titled "$fk" "socks5d: spare") && [ "$n" != "$spare" ]' ||
+	    fail "no new spare: $(ps -o pid,ppid,args $(daemon_tree "$F_PID"))"
+	[ "$(audit_count "$AUDIT" event error pid "$spare")" -eq 0 ] ||
+	    fail "a spare with no client was audited as a crash"
+	grep -q "unknown pid" "$F_LOG" && fail "the forker reported the spare: $(grep 'unknown pid' "$F_LOG")"
+	true
 }
