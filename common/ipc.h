@@ -132,7 +132,8 @@ int ipc_send_fds(int fd, enum ipc_type type, const void *payload, size_t len,
 /*
  * Receive one frame of any type sent by `from`, with exactly the number of
  * descriptors the type's row gives (returned in fds, which has room for
- * IPC_FDS_MAX); otherwise as ipc_recv.  *type is set on success.
+ * IPC_FDS_MAX); otherwise as ipc_recv.  *type is set on success.  A zero
+ * deadline ({0, 0}) never waits: ERR_TIMEOUT when nothing is queued.
  */
 int ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
     size_t cap, size_t *len, int *fds, const struct timespec *deadline);

@@ -189,6 +189,8 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
 		close(sigfd);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (sandbox_narrow(ctx->sb) != 0)
+			_exit(WORKER_EXIT_INTERNAL);
 		spawn_forked(ctx, &f.client, fds);
 	}
 	close_all(fds, IPC_FORK_FDS);

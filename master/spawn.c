@@ -106,8 +106,6 @@ spawn_forked(const struct spawn_ctx *ctx,
 	    .d2c = { fds[3], fds[4] } };
 	char shown[NET_ADDRSTR_MAX];
 
-	if (sandbox_narrow(ctx->sb) != 0)
-		_exit(WORKER_EXIT_INTERNAL);
 	/* The title is formatted here, in the child, in parallel with the
 	 * next fork: neither the master nor the forker formats anything per
 	 * session. */

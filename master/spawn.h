@@ -39,10 +39,10 @@ struct spawn_ctx {
 void spawn_worker(const struct spawn_ctx *ctx, int client_fd,
     const struct sockaddr_storage *client) __attribute__((noreturn));
 
-/* In a child of the forker, which is already sandboxed: fds are the
- * IPC_FORK descriptors (client socket, then the relay pipes' c2d read,
- * c2d write, d2c read, d2c write).  Stacks sandbox_narrow, then serves the
- * client and exits with the worker's status. */
+/* In a child of the forker, sandboxed and narrowed (sandbox_narrow): fds
+ * are the IPC_FORK descriptors (client socket, then the relay pipes' c2d
+ * read, c2d write, d2c read, d2c write).  Serves the client and exits with
+ * the worker's status. */
 void spawn_forked(const struct spawn_ctx *ctx,
     const struct sockaddr_storage *client, const int fds[IPC_FORK_FDS])
     __attribute__((noreturn));
