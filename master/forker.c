@@ -26,13 +26,19 @@
 #include "master/state.h"
 #include "relay/relay.h"
 
+/* The next active forker, round-robin, or NULL if none runs. */
 struct forker *
 forker_current(struct master *m)
 {
-	for (size_t i = 0; i < FORKERS_MAX; i++)
+	for (size_t n = 0; n < FORKERS_MAX; n++) {
+		size_t i = (m->forker_next + n) % FORKERS_MAX;
+
 		if (m->forkers[i].pid > 0 && !m->forkers[i].retiring &&
-		    m->forkers[i].chan != -1)
+		    m->forkers[i].chan != -1) {
+			m->forker_next = i + 1;
 			return &m->forkers[i];
+		}
+	}
 	return NULL;
 }
 

@@ -66,26 +66,45 @@ forkers_retire(struct master *m)
 			forker_retire(&m->forkers[i]);
 }
 
+/* Start forkers until forkers_wanted serve. */
 void
-forker_launch(struct master *m)
+forkers_fill(struct master *m)
 {
 	struct spawn_ctx ctx;
-	struct forker *slot = NULL;
+	size_t active = 0;
 
 	m->forker_pending = false;
 	if (m->stopping)
 		return;
-	forkers_retire(m);
-	for (size_t i = 0; i < FORKERS_MAX && slot == NULL; i++)
-		if (m->forkers[i].pid == 0)
-			slot = &m->forkers[i];
+	for (size_t i = 0; i < FORKERS_MAX; i++)
+		if (m->forkers[i].pid > 0 && !m->forkers[i].retiring)
+			active++;
 	spawn_ctx_fill(m, false, &ctx);
-	if (slot == NULL || forker_spawn(slot, &ctx) != 0) {
-		/* Until it is back, the master forks workers itself. */
-		log_warn("cannot start the forker");
+	for (size_t i = 0; i < FORKERS_MAX && active < m->forkers_wanted; i++) {
+		if (m->forkers[i].pid != 0)
+			continue;
+		if (forker_spawn(&m->forkers[i], &ctx) != 0) {
+			/* Until they are back, the master forks itself. */
+			log_warn("cannot start a forker");
+			m->forker_pending = true;
+			delay(&m->forker_restart_at);
+			return;
+		}
+		active++;
+	}
+	if (active < m->forkers_wanted) {
+		log_warnx("no free forker slot; retrying");
 		m->forker_pending = true;
 		delay(&m->forker_restart_at);
 	}
+}
+
+/* New forkers for all: after a reload or a helper restart. */
+void
+forker_launch(struct master *m)
+{
+	forkers_retire(m);
+	forkers_fill(m);
 }
 
 bool
@@ -113,7 +132,7 @@ forker_reaped(struct master *m, pid_t pid, int status)
 			m->forker_pending = true;
 			delay(&m->forker_restart_at);
 		} else {
-			forker_launch(m);
+			forkers_fill(m);
 		}
 		return true;
 	}
@@ -187,5 +206,5 @@ helpers_due(struct master *m)
 		    due(&m->helper_restart_at[i]))
 			helper_launch(m, i);
 	if (m->forker_pending && !m->stopping && due(&m->forker_restart_at))
-		forker_launch(m);
+		forkers_fill(m);
 }

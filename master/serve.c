@@ -313,6 +313,14 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	/* The helpers exist before the first worker can ask them. */
 	helper_launch(&m, HELPER_AUTHD);
 	helper_launch(&m, HELPER_RESOLVER);
+	/* One forker per CPU: each forks serially, and forks on different
+	 * CPUs overlap. */
+	{
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		m.forkers_wanted = ncpu < 1 ? 1 : ncpu > FORKERS_ACTIVE_MAX ?
+		    FORKERS_ACTIVE_MAX : (size_t)ncpu;
+	}
 	forker_launch(&m);
 	for (;;) {
 		/* The listeners, then one channel per forker.  Another fd to

@@ -28,9 +28,10 @@ struct spawn_ctx;
  * forker is restarted the same way. */
 enum { HELPER_RESTART_DELAY_S = 1 };
 
-/* Forkers alive at once: the current one and those retired (after a
- * reload or a helper restart) that have not exited yet. */
-enum { FORKERS_MAX = 8 };
+/* Forkers serving at once: one per CPU (forks do not overlap within one
+ * process), at most FORKERS_ACTIVE_MAX.  FORKERS_MAX slots hold those and
+ * the retired ones (after a reload or a helper restart) not yet exited. */
+enum { FORKERS_ACTIVE_MAX = 4, FORKERS_MAX = 16 };
 
 /* One worker.  pid 0: handed to forker, which has not said its pid yet.
  * forker 0: the master's own child (forked by the master, or orphaned by a
@@ -58,6 +59,8 @@ struct master {
 	bool helper_pending[2];            /* restart due at helper_restart_at */
 	struct timespec helper_restart_at[2];
 	struct forker forkers[FORKERS_MAX];
+	size_t forkers_wanted;             /* active forkers: one per CPU */
+	size_t forker_next;                /* round-robin position */
 	bool forker_pending;               /* (re)start due at forker_restart_at */
 	struct timespec forker_restart_at;
 	struct penalty *penalty;
@@ -91,6 +94,7 @@ void helper_launch(struct master *m, int i);
 bool helper_reaped(struct master *m, pid_t pid, int status);
 void helpers_due(struct master *m);
 void forker_launch(struct master *m);
+void forkers_fill(struct master *m);
 void forkers_retire(struct master *m);
 bool forker_reaped(struct master *m, pid_t pid, int status);
 
