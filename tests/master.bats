@@ -298,7 +298,7 @@ wait_exit() {
 @test "out of descriptors: no fork loop, no log flood, the daemon survives" {
 	local port log="$BATS_TEST_TMPDIR/emfile.log"
 	port=$(free_port)
-	# Ten descriptors: the master starts, but spares and workers cannot
+	# Ten descriptors: the master starts, but it, the forkers and workers cannot
 	# make their relay pipes.  Each failure must back off, not respawn.
 	bg EMF prlimit --nofile=10:10 "$SOCKS5D" -f "$BATS_FILE_TMPDIR/socks5.conf" \
 	    -l "127.0.0.1:$port"
