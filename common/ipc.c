@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,18 +19,26 @@
 /* Payload bounds.  RESOLVE: u8 length + 1..255 name bytes.  ANSWER: u8
  * status, u8 count, count addresses.  USERPASS: client address as an
  * IPC_ADDR (17) + u16 port, then u8-prefixed user (1..255) and password
- * (0..255).  CLIENT: IPC address (17) + u16 port. */
+ * (0..255).  FORK, FORKED, REAPED: fixed (ipc.h).  The last column is the
+ * number of descriptors ipc_recv_msg requires (IPC_OPEN's is taken by
+ * ipc_recv). */
 static const struct ipc_msgdef ipc_table[] = {
-	{ IPC_OPEN, FROM_WORKER, 1, 1, "open" },
-	{ IPC_RESOLVE, FROM_WORKER, 2, 256, "resolve" },
+	{ IPC_OPEN, FROM_WORKER, 1, 1, 1, "open" },
+	{ IPC_RESOLVE, FROM_WORKER, 2, 256, 0, "resolve" },
 	{ IPC_RESOLVE_ANSWER, FROM_HELPER, 2, 2 + IPC_ADDRS_MAX * IPC_ADDR_LEN,
-	    "resolve-answer" },
+	    0, "resolve-answer" },
 	{ IPC_AUTH_USERPASS, FROM_WORKER, IPC_ADDR_LEN + 2 + 2 + 1,
-	    IPC_ADDR_LEN + 2 + 2 + 255 + 255, "auth-userpass" },
-	{ IPC_AUTH_ANSWER, FROM_HELPER, 1, 1, "auth-answer" },
-	{ IPC_CLIENT, FROM_MASTER, IPC_ADDR_LEN + 2, IPC_ADDR_LEN + 2, "client" },
+	    IPC_ADDR_LEN + 2 + 2 + 255 + 255, 0, "auth-userpass" },
+	{ IPC_AUTH_ANSWER, FROM_HELPER, 1, 1, 0, "auth-answer" },
+	{ IPC_FORK, FROM_MASTER, IPC_FORK_LEN, IPC_FORK_LEN, IPC_FORK_FDS,
+	    "fork" },
+	{ IPC_FORKED, FROM_FORKER, IPC_FORKED_LEN, IPC_FORKED_LEN, 0,
+	    "forked" },
+	{ IPC_REAPED, FROM_FORKER, IPC_REAPED_LEN, IPC_REAPED_LEN, 0,
+	    "reaped" },
+	{ IPC_RETIRE, FROM_MASTER, 0, 0, 0, "retire" },
 	{ IPC_UPSTREAM_DOWN, FROM_WORKER, IPC_UPSTREAM_DOWN_LEN,
-	    IPC_UPSTREAM_DOWN_LEN, "upstream-down" },
+	    IPC_UPSTREAM_DOWN_LEN, 0, "upstream-down" },
 };
 
 const struct ipc_msgdef *
@@ -42,50 +51,61 @@ ipc_msgdef(uint16_t type)
 }
 
 int
-ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
-    int pass_fd)
+ipc_send_fds(int fd, enum ipc_type type, const void *payload, size_t len,
+    const int *fds, size_t n_fds, int nowait)
 {
 	const struct ipc_msgdef *def = ipc_msgdef((uint16_t)type);
 	uint8_t frame[IPC_FRAME_MAX];
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX)];
 	} control;
 	struct iovec iov;
 	struct msghdr msg;
 	struct wr w;
 	ssize_t n;
 
-	if (def == NULL || len < def->min_len || len > def->max_len)
+	if (def == NULL || len < def->min_len || len > def->max_len ||
+	    n_fds > IPC_FDS_MAX || (type != IPC_OPEN && n_fds != def->n_fds))
 		return ERR_PROTO;
 	wr_init(&w, frame, sizeof(frame));
 	if (wr_u16be(&w, (uint16_t)type) != 0 || wr_u16be(&w, (uint16_t)len) != 0 ||
-	    wr_bytes(&w, payload, len) != 0)
+	    (len > 0 && wr_bytes(&w, payload, len) != 0))
 		return ERR_PROTO;
 	iov.iov_base = frame;
 	iov.iov_len = w.off;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (pass_fd >= 0) {
+	if (n_fds > 0) {
 		struct cmsghdr *cm;
 
 		memset(&control, 0, sizeof(control));
 		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
 		cm = CMSG_FIRSTHDR(&msg);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
 	}
 	do {
-		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return errno == EPIPE || errno == ECONNRESET ||
-		    errno == ECONNREFUSED ? ERR_EOF : ERR_SYS;
+		    errno == ECONNREFUSED ? ERR_EOF :
+		    errno == EAGAIN || errno == EWOULDBLOCK ? ERR_TIMEOUT :
+		    ERR_SYS;
 	return (size_t)n == w.off ? 0 : ERR_SYS;
+}
+
+int
+ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
+    int pass_fd)
+{
+	return ipc_send_fds(fd, type, payload, len, &pass_fd,
+	    pass_fd >= 0 ? 1 : 0, 0);
 }
 
 static int
@@ -102,12 +122,14 @@ ms_until(const struct timespec *deadline)
 	return ms <= 0 ? 0 : ms > 1000000000 ? 1000000000 : (int)ms;
 }
 
-/* Close every descriptor a message carried that we will not keep. */
-static int
-take_fds(struct msghdr *msg, int *fd_out)
+/* Take the descriptors a message carried: up to max into fds (the count
+ * to *n), closing any beyond.  Returns how many were closed. */
+static size_t
+take_fds(struct msghdr *msg, int *fds, size_t max, size_t *n)
 {
-	int kept = -1, extra = 0;
+	size_t extra = 0;
 
+	*n = 0;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL;
 	    cm = CMSG_NXTHDR(msg, cm)) {
 		size_t nfds;
@@ -119,41 +141,54 @@ take_fds(struct msghdr *msg, int *fd_out)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (kept == -1 && fd_out != NULL)
-				kept = fd;
+			if (*n < max)
+				fds[(*n)++] = fd;
 			else {
 				close(fd);
 				extra++;
 			}
 		}
 	}
-	if (fd_out != NULL)
-		*fd_out = kept;
 	return extra;
 }
 
-int
-ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
-    size_t cap, size_t *len, int *fd_out, const struct timespec *deadline)
+static void
+close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+/* One frame from `from`; expect 0 takes any type.  With exact_fds the
+ * type's n_fds descriptors must come, else at most max_fds may. */
+static int
+recv_frame(int fd, uint16_t expect, enum ipc_from from, uint16_t *type,
+    uint8_t *buf, size_t cap, size_t *len, int *fds, size_t max_fds,
+    bool exact_fds, const struct timespec *deadline)
 {
 	uint8_t frame[IPC_FRAME_MAX + 1];
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		char buf[CMSG_SPACE(sizeof(int) * (IPC_FDS_MAX + 2))];
 	} control;
 	const struct ipc_msgdef *def;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct iovec iov = { .iov_base = frame, .iov_len = sizeof(frame) };
 	struct msghdr msg;
 	const uint8_t *payload;
-	uint16_t type, plen;
+	uint16_t plen;
+	size_t n_fds = 0, extra;
 	struct rd r;
 	ssize_t n;
-	int pr, extra, rc;
+	int pr;
 
-	if (fd_out != NULL)
-		*fd_out = -1;
-	for (;;) {
+	/* A zero deadline is a drain: recvmsg alone says whether a frame is
+	 * queued (EAGAIN), one syscall fewer per frame for the master and the
+	 * forker. */
+	while (deadline == NULL || deadline->tv_sec != 0 ||
+	    deadline->tv_nsec != 0) {
 		pr = poll(&pfd, 1, ms_until(deadline));
 		if (pr > 0)
 			break;
@@ -168,35 +203,59 @@ ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
 	msg.msg_control = control.buf;
 	msg.msg_controllen = sizeof(control.buf);
 	do {
-		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	} while (n == -1 && errno == EINTR);
 	if (n == 0)
 		return ERR_EOF;
 	if (n == -1)
-		return errno == ECONNRESET ? ERR_EOF : ERR_SYS;
-	extra = take_fds(&msg, fd_out);
-	rc = ERR_PROTO;
+		return errno == ECONNRESET ? ERR_EOF : errno == EAGAIN ||
+		    errno == EWOULDBLOCK ? ERR_TIMEOUT : ERR_SYS;
+	extra = take_fds(&msg, fds, max_fds, &n_fds);
 	/* A frame longer than any message, or cut by the kernel, is refused
 	 * whole: its tail would otherwise read as the next frame. */
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || extra > 0 ||
 	    (size_t)n > IPC_FRAME_MAX)
 		goto fail;
 	rd_init(&r, frame, (size_t)n);
-	if (rd_u16be(&r, &type) != 0 || rd_u16be(&r, &plen) != 0)
+	if (rd_u16be(&r, type) != 0 || rd_u16be(&r, &plen) != 0)
 		goto fail;
-	if ((def = ipc_msgdef(type)) == NULL || type != expect ||
+	if ((def = ipc_msgdef(*type)) == NULL || (expect != 0 && *type != expect) ||
 	    def->from != from || plen < def->min_len || plen > def->max_len ||
-	    plen > cap || rd_bytes(&r, plen, &payload) != 0 || rd_end(&r) != 0)
+	    plen > cap || rd_bytes(&r, plen, &payload) != 0 || rd_end(&r) != 0 ||
+	    (exact_fds && n_fds != def->n_fds))
 		goto fail;
-	memcpy(buf, payload, plen);
+	if (plen > 0)
+		memcpy(buf, payload, plen);
 	*len = plen;
 	return 0;
 fail:
-	if (fd_out != NULL && *fd_out != -1) {
-		close(*fd_out);
-		*fd_out = -1;
-	}
+	close_fds(fds, n_fds);
+	return ERR_PROTO;
+}
+
+int
+ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
+    size_t cap, size_t *len, int *fd_out, const struct timespec *deadline)
+{
+	int got = -1;
+	uint16_t type;
+	int rc;
+
+	rc = recv_frame(fd, (uint16_t)expect, from, &type, buf, cap, len, &got,
+	    fd_out != NULL ? 1 : 0, false, deadline);
+	if (fd_out != NULL)
+		*fd_out = rc == 0 ? got : -1;
 	return rc;
+}
+
+int
+ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
+    size_t cap, size_t *len, int *fds, const struct timespec *deadline)
+{
+	for (size_t i = 0; i < IPC_FDS_MAX; i++)
+		fds[i] = -1;
+	return recv_frame(fd, 0, from, type, buf, cap, len, fds, IPC_FDS_MAX,
+	    true, deadline);
 }
 
 int
@@ -264,4 +323,74 @@ ipc_endpoint_get(struct rd *r, struct sockaddr_storage *ss)
 		return rc;
 	net_addr_set_port(ss, port);
 	return 0;
+}
+
+int
+ipc_fork_put(struct wr *w, uint32_t id, const struct sockaddr *client)
+{
+	int rc;
+
+	if ((rc = wr_u32be(w, id)) != 0)
+		return rc;
+	return ipc_endpoint_put(w, client);
+}
+
+int
+ipc_fork_get(const uint8_t *buf, size_t len, struct ipc_fork *out)
+{
+	struct rd r;
+	int rc;
+
+	rd_init(&r, buf, len);
+	if ((rc = rd_u32be(&r, &out->id)) != 0 ||
+	    (rc = ipc_endpoint_get(&r, &out->client)) != 0)
+		return rc;
+	return rd_end(&r);
+}
+
+int
+ipc_forked_put(struct wr *w, uint32_t id, uint32_t pid)
+{
+	int rc;
+
+	if ((rc = wr_u32be(w, id)) != 0)
+		return rc;
+	return wr_u32be(w, pid);
+}
+
+int
+ipc_forked_get(const uint8_t *buf, size_t len, struct ipc_forked *out)
+{
+	struct rd r;
+	int rc;
+
+	rd_init(&r, buf, len);
+	if ((rc = rd_u32be(&r, &out->id)) != 0 ||
+	    (rc = rd_u32be(&r, &out->pid)) != 0 || (rc = rd_end(&r)) != 0)
+		return rc;
+	/* A pid the kernel could not have given. */
+	return out->pid > (uint32_t)INT32_MAX ? ERR_PROTO : 0;
+}
+
+int
+ipc_reaped_put(struct wr *w, uint32_t pid, uint32_t status)
+{
+	int rc;
+
+	if ((rc = wr_u32be(w, pid)) != 0)
+		return rc;
+	return wr_u32be(w, status);
+}
+
+int
+ipc_reaped_get(const uint8_t *buf, size_t len, struct ipc_reaped *out)
+{
+	struct rd r;
+	int rc;
+
+	rd_init(&r, buf, len);
+	if ((rc = rd_u32be(&r, &out->pid)) != 0 ||
+	    (rc = rd_u32be(&r, &out->status)) != 0 || (rc = rd_end(&r)) != 0)
+		return rc;
+	return out->pid == 0 || out->pid > (uint32_t)INT32_MAX ? ERR_PROTO : 0;
 }

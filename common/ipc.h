@@ -19,6 +19,15 @@
  * IPC_UPSTREAM_DOWN on the one report socket (SOCK_DGRAM) all workers
  * share: configuration generation u32, proxy line u32, upstream index u16,
  * exactly IPC_UPSTREAM_DOWN_LEN bytes (master/health.c checks the rest).
+ * The master hands each accepted client to the forker (forker/forker.h)
+ * with IPC_FORK on their one socketpair: a session id, the client's address
+ * and port, and five descriptors (the client socket and the two relay pipes
+ * the master made as root).  The forker answers every IPC_FORK with one
+ * IPC_FORKED (the id and the worker's pid, 0 when fork failed) and reports
+ * each worker it reaps with IPC_REAPED (pid and wait status).  All three are
+ * fixed-size; the master, which keeps the only table of who serves whom,
+ * validates each against that table.  IPC_RETIRE tells a forker to exit
+ * once it has forked for every IPC_FORK sent before it.
  */
 #ifndef SOCKS5D_IPC_H
 #define SOCKS5D_IPC_H
@@ -36,15 +45,19 @@ enum ipc_type {
 	IPC_RESOLVE_ANSWER = 3,   /* resolver -> worker: status, addresses */
 	IPC_AUTH_USERPASS = 4,    /* worker -> authd: client, user, password */
 	IPC_AUTH_ANSWER = 5,      /* authd -> worker: status */
-	IPC_CLIENT = 6,           /* master -> spare worker: address, + fd */
-	IPC_UPSTREAM_DOWN = 7,    /* worker -> master: generation, line, index */
-	IPC_TYPE_MAX = 8,
+	IPC_FORK = 6,             /* master -> forker: id, client, + 5 fds */
+	IPC_FORKED = 7,           /* forker -> master: id, pid (0: failed) */
+	IPC_REAPED = 8,           /* forker -> master: pid, wait status */
+	IPC_RETIRE = 9,           /* master -> forker: exit after the queue */
+	IPC_UPSTREAM_DOWN = 10,   /* worker -> master: generation, line, index */
+	IPC_TYPE_MAX = 11,
 };
 
 enum ipc_from {
 	FROM_WORKER = 1,
 	FROM_HELPER = 2,
 	FROM_MASTER = 3,
+	FROM_FORKER = 4,
 };
 
 struct ipc_msgdef {
@@ -52,6 +65,7 @@ struct ipc_msgdef {
 	enum ipc_from from;
 	uint16_t min_len;
 	uint16_t max_len;
+	uint8_t n_fds;            /* descriptors it carries (ipc_recv_msg) */
 	const char *name;
 };
 
@@ -62,6 +76,13 @@ enum {
 	/* One address in a RESOLVE_ANSWER: family (4 or 6), 16 bytes. */
 	IPC_ADDR_LEN = 17,
 	IPC_UPSTREAM_DOWN_LEN = 4 + 4 + 2,
+	/* IPC_FORK: id (u32) + client endpoint; its descriptors, in order:
+	 * client socket, c2d read, c2d write, d2c read, d2c write. */
+	IPC_FORK_LEN = 4 + IPC_ADDR_LEN + 2,
+	IPC_FORK_FDS = 5,
+	IPC_FORKED_LEN = 8,       /* id (u32), pid (u32) */
+	IPC_REAPED_LEN = 8,       /* pid (u32), wait status (u32) */
+	IPC_FDS_MAX = 5,          /* most descriptors any message carries */
 };
 
 struct rd;
@@ -79,6 +100,28 @@ int ipc_addr_get(struct rd *r, struct sockaddr_storage *ss);
 int ipc_endpoint_put(struct wr *w, const struct sockaddr *sa);
 int ipc_endpoint_get(struct rd *r, struct sockaddr_storage *ss);
 
+/* The fixed-size messages between the master and the forker.  Each _get
+ * decodes a whole payload (rd_end included) and checks its values; each
+ * _put writes exactly its _LEN bytes. */
+struct ipc_fork {
+	uint32_t id;
+	struct sockaddr_storage client;
+};
+struct ipc_forked {
+	uint32_t id;
+	uint32_t pid;             /* 0: fork failed */
+};
+struct ipc_reaped {
+	uint32_t pid;             /* never 0 */
+	uint32_t status;          /* as from waitpid */
+};
+int ipc_fork_put(struct wr *w, uint32_t id, const struct sockaddr *client);
+int ipc_fork_get(const uint8_t *buf, size_t len, struct ipc_fork *out);
+int ipc_forked_put(struct wr *w, uint32_t id, uint32_t pid);
+int ipc_forked_get(const uint8_t *buf, size_t len, struct ipc_forked *out);
+int ipc_reaped_put(struct wr *w, uint32_t pid, uint32_t status);
+int ipc_reaped_get(const uint8_t *buf, size_t len, struct ipc_reaped *out);
+
 /* The row for type, or NULL for a type that does not exist. */
 const struct ipc_msgdef *ipc_msgdef(uint16_t type);
 
@@ -89,6 +132,21 @@ const struct ipc_msgdef *ipc_msgdef(uint16_t type);
  */
 int ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
     int pass_fd);
+
+/* ipc_send with up to IPC_FDS_MAX descriptors, as many as the type's row
+ * says (ERR_PROTO otherwise).  nowait: fail with ERR_TIMEOUT instead of
+ * blocking when the peer's queue is full. */
+int ipc_send_fds(int fd, enum ipc_type type, const void *payload, size_t len,
+    const int *fds, size_t n_fds, int nowait);
+
+/*
+ * Receive one frame of any type sent by `from`, with exactly the number of
+ * descriptors the type's row gives (returned in fds, which has room for
+ * IPC_FDS_MAX); otherwise as ipc_recv.  *type is set on success.  A zero
+ * deadline ({0, 0}) never waits: ERR_TIMEOUT when nothing is queued.
+ */
+int ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
+    size_t cap, size_t *len, int *fds, const struct timespec *deadline);
 
 /*
  * Receive one frame of exactly the expected type, sent by `from`, before

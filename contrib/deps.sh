@@ -9,7 +9,7 @@ TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev bats curl ncat python3 procps ip
 case "${1:-build}" in
 build) want=$BUILD_PKGS ;;
 test) want=$TEST_PKGS ;;
-bench) want="$TEST_PKGS dante-server microsocks" ;;
+bench) want="$TEST_PKGS dante-server microsocks gnuplot-nox" ;;
 *) echo "usage: deps.sh build|test|bench" >&2; exit 2 ;;
 esac
 

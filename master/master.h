@@ -1,8 +1,9 @@
 /*
  * master: the privileged parent.  Binds the listen sockets (or takes them
  * from systemd), loads the configuration, accepts, applies the ban list,
- * forks one worker per client, reaps and limits them, reloads on SIGHUP,
- * stops gracefully on SIGTERM/SIGINT.
+ * hands each client to a forker (forker/forker.h), which forks its worker,
+ * accounts for the workers and limits them, reloads on SIGHUP, stops
+ * gracefully on SIGTERM/SIGINT.
  */
 #ifndef SOCKS5D_MASTER_H
 #define SOCKS5D_MASTER_H
@@ -57,8 +58,9 @@ void master_conf_diag(void *ctx, const char *file, unsigned line,
     bool is_error, const char *msg);
 
 /* TCP wrappers for one connection (master/wrap.c); writes the wrap audit
- * record.  Runs in the forked worker before its sandbox; hosts_access is
- * skipped when the master found no rule in either table. */
+ * record.  Runs in a worker the master forked, before its sandbox;
+ * hosts_access is skipped when the master found no rule in either table
+ * (and in a forker's worker, which only serves then). */
 bool wrap_check(const struct conf *conf, int client_fd,
     const struct sockaddr *client, bool tables_have_rules);
 

@@ -1,9 +1,17 @@
 /*
- * The master's accept loop.
+ * The master's loop: accept, reload, stop.  Per accepted client the master
+ * does only this: the penalty and ban checks, two pipes, one IPC_FORK to
+ * the forker, one row in the child table.  The forker forks (master/
+ * forker.c, forker/forker.c); the master forks a worker itself only when
+ * TCP wrappers have rules to read (hosts_access needs the files, which
+ * the chrooted forker cannot open; see master/wrap.c) or while no forker
+ * runs.
  *
  * Globals: the three signal flags below (set by handlers, acted on by the
- * loop, STYLE 6).  Everything else lives in struct master, one per process.
+ * loop, STYLE 6).  Everything else lives in struct master (master/state.h),
+ * one per process.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -27,7 +35,7 @@
 #include "master/health.h"
 #include "master/kmsg.h"
 #include "master/penalty.h"
-#include "master/spare.h"
+#include "master/state.h"
 #include "master/spawn.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
@@ -42,47 +50,6 @@ enum { ACCEPT_BURST = 64 };
 
 /* After accept fails for want of descriptors or memory. */
 enum { ACCEPT_PAUSE_MS = 100 };
-
-/* A helper that dies sooner than this after its start is restarted only
- * after this delay, so a helper that cannot start does not spin. */
-enum { HELPER_RESTART_DELAY_S = 1 };
-
-/* Spare workers kept ready (master/spare.h): enough that a burst of
- * clients finds one while the master forks the next.  A spare that fails
- * before it has a client (no descriptors, no memory, a sandbox error)
- * would otherwise be replaced at once, forever: after a failure, none is
- * started for SPARES_BACKOFF_S and each connection gets a fresh fork. */
-enum { SPARES_WANTED = 2, SPARES_BACKOFF_S = 1 };
-
-struct child {
-	pid_t pid;
-	struct sockaddr_storage client;
-};
-
-struct master {
-	const struct master_opts *opts;
-	struct conf *conf;
-	const struct sandbox *sb;
-	struct helper helpers[2];          /* HELPER_AUTHD, HELPER_RESOLVER */
-	struct timespec helper_started[2];
-	bool helper_pending[2];            /* restart due at helper_restart_at */
-	struct timespec helper_restart_at[2];
-	struct penalty *penalty;
-	struct spare_pool spares;
-	int kmsg_fd;                       /* kernel log, for SIGSYS details */
-	struct health health;              /* upstream health (health.h) */
-	int *listen_fds;
-	size_t n_listen;
-	struct child *children;
-	size_t n_children, cap_children;
-	bool at_limit;          /* not accepting: SOCKS5_MAXCHILD workers run */
-	bool stopping;
-	bool killed_children;   /* grace over: our SIGKILLs are not crashes */
-	struct timespec stop_deadline;
-	bool accept_paused;     /* out of descriptors or memory: back off */
-	struct timespec spares_resume;  /* no spares before this (a spare
-	                                 * failed to start) */
-};
 
 static void
 on_signal(int sig)
@@ -122,230 +89,6 @@ signals_install(sigset_t *wait_mask)
 	sigdelset(wait_mask, SIGHUP);
 	sigdelset(wait_mask, SIGTERM);
 	sigdelset(wait_mask, SIGINT);
-}
-
-static int
-children_add(struct master *m, pid_t pid, const struct sockaddr_storage *client)
-{
-	if (m->n_children == m->cap_children) {
-		size_t cap = m->cap_children == 0 ? 64 : m->cap_children * 2;
-		struct child *c = reallocarray(m->children, cap, sizeof(*c));
-
-		if (c == NULL)
-			return ERR_NOMEM;
-		m->children = c;
-		m->cap_children = cap;
-	}
-	m->children[m->n_children].pid = pid;
-	m->children[m->n_children].client = *client;
-	m->n_children++;
-	return 0;
-}
-
-/* Remove pid from the table; the client it served goes to *client. */
-static bool
-children_remove(struct master *m, pid_t pid, struct sockaddr_storage *client)
-{
-	for (size_t i = 0; i < m->n_children; i++) {
-		if (m->children[i].pid != pid)
-			continue;
-		*client = m->children[i].client;
-		m->children[i] = m->children[--m->n_children];
-		return true;
-	}
-	return false;
-}
-
-static void
-spawn_ctx_fill(const struct master *m, bool wrap_rules, struct spawn_ctx *ctx)
-{
-	*ctx = (struct spawn_ctx){ .conf = m->conf, .sb = m->sb,
-	    .authd_door = m->helpers[HELPER_AUTHD].worker_door,
-	    .resolver_door = m->helpers[HELPER_RESOLVER].worker_door,
-	    .health_fd = m->health.worker_fd, .health = m->health.ro,
-	    .health_gen = m->health.gen,
-	    .relay_copy = m->opts->relay_copy, .wrap_rules = wrap_rules };
-}
-
-/* Keep SPARES_WANTED spares ready, within SOCKS5_MAXCHILD. */
-static void
-spares_fill(struct master *m)
-{
-	struct spawn_ctx ctx;
-
-	struct timespec now;
-
-	if (m->stopping || m->helper_pending[0] || m->helper_pending[1])
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec < m->spares_resume.tv_sec ||
-	    (now.tv_sec == m->spares_resume.tv_sec &&
-	    now.tv_nsec < m->spares_resume.tv_nsec))
-		return;
-	spawn_ctx_fill(m, false, &ctx);
-	while (m->spares.n < SPARES_WANTED &&
-	    m->n_children + m->spares.n < conf_vars(m->conf)->max_child) {
-		if (spare_start(&m->spares, &ctx) != 0) {
-			log_warn("cannot start a spare worker; none for %d s",
-			    SPARES_BACKOFF_S);
-			m->spares_resume = now;
-			m->spares_resume.tv_sec += SPARES_BACKOFF_S;
-			return;
-		}
-	}
-}
-
-static void
-spares_failed(struct master *m, pid_t pid, int status)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec >= m->spares_resume.tv_sec)
-		log_warnx("spare worker %ld %s %d; no spares for %d s",
-		    (long)pid, WIFSIGNALED(status) ? "killed by signal" :
-		    "failed with status", WIFSIGNALED(status) ?
-		    WTERMSIG(status) : WEXITSTATUS(status), SPARES_BACKOFF_S);
-	m->spares_resume = now;
-	m->spares_resume.tv_sec += SPARES_BACKOFF_S;
-}
-
-static void
-helper_launch(struct master *m, int i)
-{
-	int close_fds[LISTEN_MAX + 5];
-	size_t n = 0;
-	uid_t uid;
-	gid_t gid;
-
-	/* Spares hold the old door, so they go; and they go first: a helper
-	 * forked while the master still held their channels would keep a
-	 * copy open, and a retired spare would never see its channel close. */
-	spare_retire_all(&m->spares);
-	for (size_t j = 0; j < m->n_listen; j++)
-		close_fds[n++] = m->listen_fds[j];
-	/* The other helper's door is not this helper's business. */
-	close_fds[n++] = m->helpers[1 - i].worker_door;
-	close_fds[n++] = m->kmsg_fd;
-	/* Helpers report nothing about upstreams. */
-	close_fds[n++] = m->health.master_fd;
-	close_fds[n++] = m->health.worker_fd;
-	sandbox_ids(m->sb, &uid, &gid);
-	m->helper_pending[i] = false;
-	if (helper_start(&m->helpers[i], m->conf, uid, gid, close_fds, n) != 0) {
-		log_warn("cannot start %s", i == HELPER_AUTHD ? "authd" :
-		    "resolver");
-		m->helper_pending[i] = true;
-		clock_gettime(CLOCK_MONOTONIC, &m->helper_restart_at[i]);
-		m->helper_restart_at[i].tv_sec += HELPER_RESTART_DELAY_S;
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &m->helper_started[i]);
-}
-
-/* A helper exited: workers holding its old door fail closed; new workers
- * get the restarted one. */
-static bool
-helper_reaped(struct master *m, pid_t pid, int status)
-{
-	struct timespec now;
-
-	for (int i = 0; i < 2; i++) {
-		if (m->helpers[i].pid != pid)
-			continue;
-		helper_gone(&m->helpers[i]);
-		if (m->stopping)
-			return true;
-		log_warnx("%s (pid %ld) exited (status %d%s); restarting",
-		    i == HELPER_AUTHD ? "authd" : "resolver", (long)pid,
-		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-		    WIFSIGNALED(status) ? ", signal" : "");
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - m->helper_started[i].tv_sec <
-		    HELPER_RESTART_DELAY_S) {
-			m->helper_pending[i] = true;
-			m->helper_restart_at[i] = now;
-			m->helper_restart_at[i].tv_sec += HELPER_RESTART_DELAY_S;
-		} else {
-			helper_launch(m, i);
-		}
-		return true;
-	}
-	return false;
-}
-
-static void
-helpers_due(struct master *m)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (int i = 0; i < 2; i++)
-		if (m->helper_pending[i] && !m->stopping &&
-		    now.tv_sec >= m->helper_restart_at[i].tv_sec)
-			helper_launch(m, i);
-}
-
-/* A worker died by a signal we did not send: audit it, and penalise its
- * client if the signal is one a probe produces (master/penalty.c says
- * why). */
-static void
-worker_crashed(struct master *m, pid_t pid, int sig,
-    const struct sockaddr_storage *client, bool known)
-{
-	struct audit_rec rec = AUDIT_REC("error");
-	time_t blocked = 0;
-
-	rec.client = known ? (const struct sockaddr *)client : NULL;
-	rec.pid = pid;
-	rec.signal = sig;
-	if (sig == SIGSYS)
-		rec.syscall = kmsg_seccomp_syscall(m->kmsg_fd, pid);
-	rec.reason = sig == SIGSYS ? "worker killed by the sandbox" :
-	    "worker killed by a signal";
-	(void)audit_write(&rec);
-	if (known && penalty_signal_counts(sig))
-		blocked = penalty_strike(m->penalty,
-		    (const struct sockaddr *)client,
-		    conf_vars(m->conf)->penalty_s,
-		    conf_vars(m->conf)->penalty_max_s);
-	log_warnx("worker %ld killed by signal %d%s; client blocked for %lld s",
-	    (long)pid, sig, sig == SIGSYS ? " (seccomp)" : "",
-	    (long long)blocked);
-}
-
-static void
-children_reap(struct master *m)
-{
-	struct sockaddr_storage client;
-	pid_t pid;
-	int status;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		bool known;
-
-		if (helper_reaped(m, pid, status))
-			continue;
-		if (spare_reaped(&m->spares, pid)) {
-			/* It had no client yet: nobody to penalise. */
-			if (WIFSIGNALED(status) ||
-			    WEXITSTATUS(status) != WORKER_EXIT_OK)
-				spares_failed(m, pid, status);
-			continue;
-		}
-		known = children_remove(m, pid, &client);
-		if (WIFSIGNALED(status) && !m->killed_children)
-			worker_crashed(m, pid, WTERMSIG(status), &client, known);
-		else if (WIFEXITED(status) &&
-		    WEXITSTATUS(status) == WORKER_EXIT_INTERNAL)
-			log_warnx("worker %ld failed (exit %d)", (long)pid,
-			    WEXITSTATUS(status));
-	}
-	if (m->at_limit && m->n_children < conf_vars(m->conf)->max_child) {
-		m->at_limit = false;
-		log_info("below SOCKS5_MAXCHILD again (%zu workers); accepting",
-		    m->n_children);
-	}
 }
 
 void
@@ -394,8 +137,8 @@ master_reload(struct master *m)
 	 * replace it; the reaper starts the new one. */
 	if (m->helpers[HELPER_AUTHD].pid > 0)
 		kill(m->helpers[HELPER_AUTHD].pid, SIGTERM);
-	/* Spares were forked with the old rules. */
-	spare_retire_all(&m->spares);
+	/* The forker was forked with the old rules. */
+	forker_launch(m);
 	log_info("reloaded %s", m->opts->conf_path);
 }
 
@@ -420,7 +163,7 @@ refuse_at_accept(int fd, const struct sockaddr_storage *client,
 static void
 child_track(struct master *m, pid_t pid, const struct sockaddr_storage *client)
 {
-	if (children_add(m, pid, client) != 0) {
+	if (children_add(m, pid, 0, 0, client) != 0) {
 		log_warnx("child table full; dropping worker %ld", (long)pid);
 		kill(pid, SIGKILL);
 	}
@@ -479,11 +222,11 @@ master_accept(struct master *m, int listen_fd)
 			continue;
 		}
 		wrap_rules = wrap_needed(m->conf);
-		/* A spare is already sandboxed, so it can only serve a client
-		 * whose hosts_access check has nothing to read. */
-		if (!wrap_rules && spare_hand(&m->spares, fd, &client, &pid)) {
+		/* The forker's children are already sandboxed, so it can only
+		 * serve a client whose hosts_access check has nothing to
+		 * read.  A forker that is behind or gone: the master forks. */
+		if (!wrap_rules && forker_hand(m, fd, &client) == 0) {
 			close(fd);
-			child_track(m, pid, &client);
 			continue;
 		}
 		pid = fork();
@@ -514,7 +257,9 @@ master_stop_begin(struct master *m)
 	unsigned grace = conf_vars(m->conf)->shutdown_grace_s;
 
 	m->stopping = true;
-	spare_retire_all(&m->spares);
+	/* It forks for the clients already queued, then exits; its workers
+	 * become the master's, and run out their grace. */
+	forkers_retire(m);
 	for (size_t i = 0; i < m->n_listen; i++)
 		close(m->listen_fds[i]);
 	m->n_listen = 0;
@@ -522,6 +267,15 @@ master_stop_begin(struct master *m)
 	m->stop_deadline.tv_sec += grace;
 	log_info("stopping: %zu session(s) may run for up to %u s",
 	    m->n_children, grace);
+}
+
+static bool
+forkers_alive(const struct master *m)
+{
+	for (size_t i = 0; i < FORKERS_MAX; i++)
+		if (m->forkers[i].pid > 0)
+			return true;
+	return false;
 }
 
 static int
@@ -553,19 +307,37 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	if (penalty_new(conf_vars(conf)->penalty_table, &m.penalty) != 0)
 		fatalx("out of memory");
 	penalty_v6_prefix(m.penalty, conf_vars(conf)->penalty_v6_prefix);
+	for (size_t i = 0; i < FORKERS_MAX; i++)
+		m.forkers[i].chan = -1;
 	if (sandbox_privileged(sb))
 		m.kmsg_fd = kmsg_open();
 	/* Without it chaining still works, only without the memory of
 	 * failed upstreams. */
 	if (health_open(&m.health) != 0)
 		log_warnx("upstream health disabled");
+	/* Workers of a forker that dies are re-parented to the master, which
+	 * reaps and accounts for them like its own. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_CHILD_SUBREAPER");
 	signals_install(&wait_mask);
 	proctitle_set("socks5d: master");
 	/* The helpers exist before the first worker can ask them. */
 	helper_launch(&m, HELPER_AUTHD);
 	helper_launch(&m, HELPER_RESOLVER);
+	/* One forker per CPU: each forks serially, and forks on different
+	 * CPUs overlap. */
+	{
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		m.forkers_wanted = ncpu < 1 ? 1 : ncpu > FORKERS_ACTIVE_MAX ?
+		    FORKERS_ACTIVE_MAX : (size_t)ncpu;
+	}
+	forker_launch(&m);
 	for (;;) {
-		struct pollfd pfds[LISTEN_MAX + 1];
+		/* The listeners, one channel per forker, and the upstream
+		 * health reports. */
+		struct pollfd pfds[LISTEN_MAX + FORKERS_MAX + 1];
+		struct forker *pf[LISTEN_MAX + FORKERS_MAX + 1];
 		struct timespec ts, *tsp = NULL;
 		nfds_t npfd = 0;
 		int n;
@@ -585,16 +357,13 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 				master_stop_begin(&m);
 		}
 		helpers_due(&m);
-		spares_fill(&m);
 		if (m.stopping) {
-			if (m.n_children == 0)
+			if (m.n_children == 0 && !forkers_alive(&m))
 				break;
 			if (stop_ms_left(&m) == 0 && !m.killed_children) {
 				log_warnx("grace period over: ending %zu "
 				    "session(s)", m.n_children);
-				m.killed_children = true;
-				for (size_t i = 0; i < m.n_children; i++)
-					kill(m.children[i].pid, SIGKILL);
+				children_kill_all(&m);
 			}
 			ts.tv_sec = stop_ms_left(&m) / 1000;
 			ts.tv_nsec = (long)(stop_ms_left(&m) % 1000) * 1000000;
@@ -605,11 +374,9 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 			ts.tv_nsec = (long)ACCEPT_PAUSE_MS * 1000000;
 			tsp = &ts;
 		} else if (m.helper_pending[0] || m.helper_pending[1] ||
-		    m.spares.n < SPARES_WANTED) {
-			/* Wake up to restart a helper or refill the spares
-			 * once their back-off is over. */
-			ts.tv_sec = m.helper_pending[0] || m.helper_pending[1] ?
-			    HELPER_RESTART_DELAY_S : SPARES_BACKOFF_S;
+		    m.forker_pending) {
+			/* Wake up to restart a helper or the forker. */
+			ts.tv_sec = HELPER_RESTART_DELAY_S;
 			ts.tv_nsec = 0;
 			tsp = &ts;
 		}
@@ -618,6 +385,7 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 				pfds[npfd].fd = m.listen_fds[i];
 				pfds[npfd].events = POLLIN;
 				pfds[npfd].revents = 0;
+				pf[npfd] = NULL;
 				npfd++;
 			}
 		}
@@ -625,6 +393,16 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 			pfds[npfd].fd = m.health.master_fd;
 			pfds[npfd].events = POLLIN;
 			pfds[npfd].revents = 0;
+			pf[npfd] = NULL;
+			npfd++;
+		}
+		for (size_t i = 0; i < FORKERS_MAX; i++) {
+			if (m.forkers[i].pid == 0 || m.forkers[i].chan == -1)
+				continue;
+			pfds[npfd].fd = m.forkers[i].chan;
+			pfds[npfd].events = POLLIN;
+			pfds[npfd].revents = 0;
+			pf[npfd] = &m.forkers[i];
 			npfd++;
 		}
 		n = ppoll(pfds, npfd, tsp, &wait_mask);
@@ -636,9 +414,13 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 			continue;
 		}
 		for (nfds_t i = 0; i < npfd && n > 0; i++) {
-			if ((pfds[i].revents & POLLIN) == 0)
+			if (pfds[i].revents == 0)
 				continue;
-			if (pfds[i].fd == m.health.master_fd)
+			if (pf[i] != NULL)
+				forker_drain(&m, pf[i]);
+			else if ((pfds[i].revents & POLLIN) == 0)
+				continue;
+			else if (pfds[i].fd == m.health.master_fd)
 				health_reports(&m.health, m.conf);
 			else
 				master_accept(&m, pfds[i].fd);

@@ -1,7 +1,9 @@
 /*
- * What a forked child does before it becomes a worker: TCP wrappers, the
- * accept record, the relay pipes (made as root, see relay.h), the sandbox,
- * then worker_serve.  Also -i, where this process itself is the worker.
+ * What a forked child does before it becomes a worker.  Forked by the
+ * master: TCP wrappers, the accept record, the relay pipes (made as root,
+ * see relay.h), the sandbox, then worker_serve.  Forked by the forker: the
+ * sandbox is inherited and only narrowed; the master made the pipes.  Also
+ * -i, where this process itself is the worker.
  */
 #include <sys/socket.h>
 
@@ -30,17 +32,15 @@
  * must not serve (audited, exit). */
 static int
 spawn_sandbox(const struct sandbox *sb, const struct worker_client *wc,
-    const struct worker_opts *wo, const struct relay_pipes *pipes,
-    const int *extra, size_t n_extra)
+    const struct relay_pipes *pipes, const int *inherit, size_t n_inherit)
 {
-	int keep[16] = { wc->in_fd, wc->out_fd, audit_file_fd(),
-	    log_syslog_fd(), wo->authd_door, wo->resolver_door, pipes->c2d[0],
-	    pipes->c2d[1], pipes->d2c[0], pipes->d2c[1], wo->health_fd };
-	size_t n_keep = 11;
+	int keep[SPAWN_INHERIT_MAX + 6] = { wc->in_fd, wc->out_fd,
+	    pipes->c2d[0], pipes->c2d[1], pipes->d2c[0], pipes->d2c[1] };
+	size_t n_keep = 6;
 	int rc;
 
-	for (size_t i = 0; i < n_extra && n_keep < 16; i++)
-		keep[n_keep++] = extra[i];
+	for (size_t i = 0; i < n_inherit && i < SPAWN_INHERIT_MAX; i++)
+		keep[n_keep++] = inherit[i];
 	if ((rc = sandbox_enter(sb, keep, n_keep)) != 0) {
 		struct audit_rec rec = AUDIT_REC("error");
 
@@ -90,51 +90,35 @@ spawn_worker(const struct spawn_ctx *ctx, int client_fd,
 		log_warn("relay pipes");
 		_exit(WORKER_EXIT_INTERNAL);
 	}
-	if (spawn_sandbox(ctx->sb, &wc, &wo, &pipes, NULL, 0) != 0)
+	if (spawn_sandbox(ctx->sb, &wc, &pipes, ctx->inherit,
+	    ctx->n_inherit) != 0)
 		_exit(WORKER_EXIT_INTERNAL);
 	_exit(worker_serve(ctx->conf, &wc, &wo, &pipes));
 }
 
 void
-spawn_spare(const struct spawn_ctx *ctx, int chan)
+spawn_forked(const struct spawn_ctx *ctx,
+    const struct sockaddr_storage *client, const int fds[IPC_FORK_FDS])
 {
-	struct worker_client wc = { .in_fd = -1, .out_fd = -1,
-	    .have_addr = true };
+	struct worker_client wc = { .in_fd = fds[0], .out_fd = fds[0],
+	    .addr = *client, .have_addr = true };
 	struct worker_opts wo = { .relay_copy = ctx->relay_copy,
 	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door,
 	    .health_fd = ctx->health_fd, .health = ctx->health,
 	    .health_gen = ctx->health_gen };
-	struct relay_pipes pipes;
-	uint8_t msg[IPC_ADDR_LEN + 2];
+	struct relay_pipes pipes = { .c2d = { fds[1], fds[2] },
+	    .d2c = { fds[3], fds[4] } };
 	char shown[NET_ADDRSTR_MAX];
-	struct rd r;
-	size_t len;
-	int fd, keep_chan[1] = { chan };
 
-	proc_child_signals();
-	proctitle_set("socks5d: spare");
-	log_procname("worker");
-	if (relay_pipes_open(&pipes) != 0) {
-		log_warn("relay pipes");
-		_exit(WORKER_EXIT_INTERNAL);
-	}
-	/* The whole sandbox before any client exists: the spare's only
-	 * extra descriptor is its channel to the master. */
-	if (spawn_sandbox(ctx->sb, &wc, &wo, &pipes, keep_chan, 1) != 0)
-		_exit(WORKER_EXIT_INTERNAL);
-	if (ipc_recv(chan, IPC_CLIENT, FROM_MASTER, msg, sizeof(msg), &len,
-	    &fd, NULL) != 0 || fd == -1)
-		_exit(WORKER_EXIT_OK);   /* retired, or the master is gone */
-	close(chan);
-	rd_init(&r, msg, len);
-	if (ipc_endpoint_get(&r, &wc.addr) != 0 || rd_end(&r) != 0)
-		_exit(WORKER_EXIT_INTERNAL);
-	wc.in_fd = wc.out_fd = fd;
-	net_addr_format((const struct sockaddr *)&wc.addr, shown, sizeof(shown));
+	/* The title is formatted here, in the child, in parallel with the
+	 * next fork: neither the master nor the forker formats anything per
+	 * session. */
+	net_addr_format((const struct sockaddr *)client, shown, sizeof(shown));
 	proctitle_set("socks5d: worker %s", shown);
-	/* The master hands a client to a spare only when the hosts_access
+	log_procname("worker");
+	/* The master hands a client to the forker only when the hosts_access
 	 * tables hold no rule; the record says so. */
-	(void)wrap_check(ctx->conf, fd, (const struct sockaddr *)&wc.addr,
+	(void)wrap_check(ctx->conf, wc.in_fd, (const struct sockaddr *)client,
 	    false);
 	audit_accept(&wc);
 	_exit(worker_serve(ctx->conf, &wc, &wo, &pipes));
@@ -183,8 +167,13 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 	audit_accept(&wc);
 	if (relay_pipes_open(&pipes) != 0)
 		fatal("relay pipes");
-	if (spawn_sandbox(sb, &wc, &wo, &pipes, NULL, 0) != 0)
-		return WORKER_EXIT_INTERNAL;
+	{
+		int inherit[] = { audit_file_fd(), log_syslog_fd(),
+		    wo.authd_door, wo.resolver_door };
+
+		if (spawn_sandbox(sb, &wc, &pipes, inherit, 4) != 0)
+			return WORKER_EXIT_INTERNAL;
+	}
 	return worker_serve(conf, &wc, &wo, &pipes) == WORKER_EXIT_INTERNAL ?
 	    1 : 0;
 }

@@ -2,20 +2,30 @@
  * TCP wrappers (hosts_access(5)) for each new connection, daemon name
  * "socks5d".
  *
- * Where: in the forked worker, before the sandbox and before any byte is
- * read, not in the master's accept loop.  hosts_access re-reads both
- * tables on every call and may resolve names (host name patterns,
- * PARANOID, user@host ident patterns); done in the master, one slow DNS
- * answer would stop every accept.  In the worker it runs in parallel, and
- * it is still before the privilege drop, so it can read the tables.  The
- * cost is a fork for a refused client, bounded like every other client by
- * SOCKS5_MAXCHILD.
+ * Where: in a worker the master forks itself, before the sandbox and
+ * before any byte is read, not in the master's accept loop.  hosts_access
+ * re-reads both tables on every call and may resolve names (host name
+ * patterns, PARANOID, user@host ident patterns); done in the master, one
+ * slow DNS answer would stop every accept.  In the worker it runs in
+ * parallel, and it is still before the privilege drop, so it can read the
+ * tables.  The cost is a fork for a refused client, bounded like every
+ * other client by SOCKS5_MAXCHILD.
+ *
+ * Not in the forker (forker/forker.h): it is chrooted to an empty
+ * directory as the -u user, so it can open neither table nor the resolver
+ * files, and giving it those would give them to every worker it forks.
+ * Running hosts_access in the master before the hand-off would put file
+ * reads and DNS on the accept path (above).  So while the tables hold a
+ * rule, the master forks each worker itself, as before the forker; that
+ * path costs what a session cost then, and is only taken by hosts that
+ * use TCP wrappers.
  *
  * Most hosts carry hosts.allow and hosts.deny with comments only.  Then
  * hosts_access can only answer "allow", and reading both files in every
  * worker costs syscalls and private pages; the master keeps track (one
- * stat of each file per connection, a re-read only when one changed) and
- * tells the worker whether the tables hold any rule at all.
+ * stat of each file per connection, a re-read only when one changed),
+ * hands the client to a forker when neither holds a rule, and tells a
+ * worker it forks whether the tables hold any rule at all.
  *
  * Globals: wrap_cache, that master-side record of the two files.
  */

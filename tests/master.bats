@@ -19,13 +19,20 @@ teardown() {
 	cleanup_test
 }
 
-# zombies PID: how many children of PID are zombies.
+# zombies PID: how many descendants of PID (workers are the forker's
+# children) are zombies.
 zombies() {
-	ps -o stat= --ppid "$1" | grep -c '^Z' || true
+	local n=0 p st
+	for p in $(daemon_tree "$1"); do
+		read -r st 2>/dev/null <"/proc/$p/stat" || continue
+		st=${st##*) }
+		[ "${st%% *}" = Z ] && n=$((n + 1))
+	done
+	echo "$n"
 }
 
 nchildren() {
-	ps -o pid= --ppid "$1" | wc -l | tr -d ' '
+	daemon_tree "$1" | wc -l | tr -d ' '
 }
 
 # wait_exit PID SECONDS: wait (bounded) for our child PID to exit; sets rc to
@@ -55,7 +62,7 @@ wait_exit() {
 	[ "$status" -eq 0 ] || fail "$output"
 	assert_eq "${lines[-1]}" "ok=200 fail=0"
 	wait_until 15 eval '[ "$(zombies $M_PID)" -eq 0 ] && [ "$(nchildren $M_PID)" -le $base ]' ||
-	    fail "after 200 sessions: $(zombies "$M_PID") zombie(s), $(nchildren "$M_PID") children (before: $base): $(ps -o pid,stat,user,args --ppid "$M_PID")"
+	    fail "after 200 sessions: $(zombies "$M_PID") zombie(s), $(nchildren "$M_PID") descendants (before: $base): $(ps -o pid,ppid,stat,user,args $(daemon_tree "$M_PID"))"
 }
 
 @test "SIGTERM: new connections are refused, the open session finishes, exit 0" {
@@ -84,12 +91,14 @@ wait_exit() {
 	    wait:"$BATS_TEST_TMPDIR/go" send:late shutdown recv
 	wait_until 10 test -e "$BATS_TEST_TMPDIR/r" || fail "session not established"
 	local kids
-	kids=$(daemon_children "$G_PID")
+	kids=$(daemon_tree "$G_PID")
+	[[ $(ps -o args= $kids) == *"socks5d: worker 127.0.0.1:"* ]] ||
+	    fail "no worker among the daemon's descendants: $(ps -o pid,args $kids)"
 	kill -TERM "$G_PID"
 	wait_exit "$G_PID" 20
 	assert_eq "$rc" 0 "daemon exit status after SIGTERM"
 	for k in $kids; do
-		wait_until 5 eval "! alive_socks5d $k" || fail "child $k survived the daemon"
+		wait_until 5 eval "! alive_socks5d $k" || fail "process $k survived the daemon"
 	done
 	touch "$BATS_TEST_TMPDIR/go"
 	bg_wait c 20
@@ -289,7 +298,7 @@ wait_exit() {
 @test "out of descriptors: no fork loop, no log flood, the daemon survives" {
 	local port log="$BATS_TEST_TMPDIR/emfile.log"
 	port=$(free_port)
-	# Ten descriptors: the master starts, but spares and workers cannot
+	# Ten descriptors: the master starts, but it, the forkers and workers cannot
 	# make their relay pipes.  Each failure must back off, not respawn.
 	bg EMF prlimit --nofile=10:10 "$SOCKS5D" -f "$BATS_FILE_TMPDIR/socks5.conf" \
 	    -l "127.0.0.1:$port"

@@ -69,12 +69,12 @@ audit_at_least() {
 	[ "$(audit_count "$@")" -ge "$n" ]
 }
 
-# spares_of PID: how many "socks5d: spare" processes PID has.
-spares_of() {
+# forkers_of PID: how many "socks5d: forker" processes PID has.
+forkers_of() {
 	local c n=0
 	for c in $(daemon_children "$1"); do
 		case $(tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null) in
-		"socks5d: spare"*) n=$((n + 1)) ;;
+		"socks5d: forker"*) n=$((n + 1)) ;;
 		esac
 	done
 	echo "$n"
@@ -105,25 +105,30 @@ assert_confined() {
 	assert_eq "$(readlink "/proc/$pid/root")" /run/socks5d/empty "root of $pid"
 }
 
-@test "spare workers (used when hosts_access has no rules) are confined before any client" {
-	write_conf "$BATS_TEST_TMPDIR/spare.conf" \
+@test "the forker (used when hosts_access has no rules) is confined before any client, and so are its workers" {
+	write_conf "$BATS_TEST_TMPDIR/fk.conf" \
 	    "set SOCKS5_HOSTS_ALLOW $BATS_TEST_TMPDIR/none.allow" \
 	    "set SOCKS5_HOSTS_DENY $BATS_TEST_TMPDIR/none.deny" \
 	    "permit - - - - - -"
-	daemon_start P "$BATS_TEST_TMPDIR/spare.conf"
-	local spare
-	wait_until 5 child_with_title "$P_PID" "socks5d: spare" >/dev/null ||
-	    fail "no spare worker"
-	spare=$(child_with_title "$P_PID" "socks5d: spare")
-	assert_confined "$spare"
-	# A session served by a spare: the same sandbox, and its title.
+	daemon_start P "$BATS_TEST_TMPDIR/fk.conf"
+	local fk
+	wait_until 5 child_with_title "$P_PID" "socks5d: forker" >/dev/null ||
+	    fail "no forker"
+	fk=$(child_with_title "$P_PID" "socks5d: forker")
+	assert_confined "$fk"
+	assert_eq "$(awk '/^Max open files/ {print $4}' "/proc/$fk/limits")" 64 "forker RLIMIT_NOFILE"
+	# A session: its worker is the forker's child, with the same sandbox
+	# and no right to fork.
 	local ready="$BATS_TEST_TMPDIR/p.ready" w
 	bg P1 socks -p "127.0.0.1:$P_PORT" -d 127.0.0.1 -P "$EH_PORT" ready:"$ready" sleep:10
 	wait_until 10 test -e "$ready" || fail "session not established"
-	wait_until 5 child_with_title "$P_PID" "socks5d: worker 127.0.0.1:" >/dev/null ||
-	    fail "the serving worker has no title"
-	w=$(child_with_title "$P_PID" "socks5d: worker 127.0.0.1:")
+	wait_until 5 child_with_title "$fk" "socks5d: worker 127.0.0.1:" >/dev/null ||
+	    fail "no titled worker under the forker: $(ps -o pid,ppid,args $(daemon_tree "$P_PID"))"
+	w=$(child_with_title "$fk" "socks5d: worker 127.0.0.1:")
 	assert_confined "$w"
+	assert_eq "$(awk '/^Max processes/ {print $3}' "/proc/$w/limits")" 0 "worker RLIMIT_NPROC"
+	[ -z "$(child_with_title "$P_PID" "socks5d: worker")" ] ||
+	    fail "the master forked a worker itself"
 }
 
 @test "a worker runs as nobody, chrooted in the empty dir, no_new_privs, seccomp" {
@@ -142,15 +147,18 @@ assert_confined() {
 	assert_eq "$(awk '/^Max processes/ {print $3}' "/proc/$HELD_PID/limits")" 0 "RLIMIT_NPROC"
 }
 
-@test "master and authd run as root, the resolver as nobody, each its own process" {
-	local authd resolver
+@test "master and authd run as root, the resolver and the forker as nobody, each its own process" {
+	local authd resolver fk
 	assert_eq "$(status_field "$S_PID" Uid)" 0 "master uid"
 	authd=$(child_with_title "$S_PID" "socks5d: authd") || fail "no authd process"
 	resolver=$(child_with_title "$S_PID" "socks5d: resolver") || fail "no resolver process"
 	assert_eq "$(status_field "$authd" Uid)" 0 "authd uid"
 	assert_eq "$(status_field "$resolver" Uid)" "$(id -u nobody)" "resolver uid"
 	assert_eq "$(status_field "$resolver" NoNewPrivs)" 1 "resolver NoNewPrivs"
-	[ "$authd" != "$S_PID" ] && [ "$resolver" != "$authd" ]
+	fk=$(child_with_title "$S_PID" "socks5d: forker") || fail "no forker process"
+	assert_eq "$(status_field "$fk" Uid)" "$(id -u nobody)" "forker uid"
+	assert_eq "$(status_field "$fk" Seccomp)" 2 "forker Seccomp"
+	[ "$authd" != "$S_PID" ] && [ "$resolver" != "$authd" ] && [ "$fk" != "$resolver" ]
 }
 
 @test "names resolve inside the sandbox: /etc/hosts (localhost) through the resolver" {
@@ -188,8 +196,9 @@ assert_confined() {
 }
 
 @test "authd killed with SIGKILL mid-session: the session goes on, a new login works" {
-	local authd out="$BATS_TEST_TMPDIR/big.out"
+	local authd fk out="$BATS_TEST_TMPDIR/big.out"
 	authd=$(child_with_title "$S_PID" "socks5d: authd")
+	fk=$(child_with_title "$S_PID" "socks5d: forker") || fail "no forker"
 	# An authenticated download paced to last about 2 s.
 	bg A curl_socks -o "$out" --limit-rate 4M \
 	    -x "socks5h://alice:secret@127.0.0.1:$S_PORT" \
@@ -204,9 +213,12 @@ assert_confined() {
 	bg_wait A 30
 	assert_eq "$status" 0 "the running session"
 	assert_eq "$(sha "$out")" "$(sha "$BATS_FILE_TMPDIR/www/big")" "downloaded bytes"
-	# The spares holding the old door were replaced, not leaked.
-	wait_until 5 eval '[ "$(spares_of "$S_PID")" -eq 2 ]' ||
-	    fail "$(spares_of "$S_PID") spare workers after the restart (want 2)"
+	# The forker holding the old door was replaced, not leaked.
+	local nf
+	nf=$(nproc)
+	[ "$nf" -le 4 ] || nf=4
+	wait_until 5 eval '[ "$(forkers_of "$S_PID")" -eq $nf ] && ! [ -e /proc/$fk ]' ||
+	    fail "$(forkers_of "$S_PID") forker(s) after the restart (want $nf new ones; the old $fk gone)"
 }
 
 @test "the resolver killed: it comes back and names resolve again" {

@@ -27,6 +27,7 @@
 #include <linux/seccomp.h>
 #include <pwd.h>
 #include <seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,8 @@ struct sandbox {
 	uid_t uid;
 	gid_t gid;
 	bool privileged;
-	struct sock_fprog prog;
+	struct sock_fprog prog;        /* a worker forked by the master */
+	struct sock_fprog forker_prog; /* the forker: prog plus sc_forker */
 };
 
 /* Syscalls a worker may make, each with its reason.  No argument filter
@@ -94,24 +96,87 @@ static const struct sc_rule sc_errno[] = {
 	{ SCMP_SYS(newfstatat), "stdio probing a descriptor" },
 };
 
+/*
+ * What the forker (forker/forker.c) needs beyond a worker, to fork, reap
+ * and lower its children's limits.  Its children inherit this filter: a
+ * stacked filter that took these rows away again cost each worker a BPF
+ * compile and JIT (with a text_poke TLB shootdown), about 5% of all CPU in
+ * a 32-client run under PVM, so instead every row here is harmless in a
+ * worker.  clone: a plain fork only (sc_clone_deny), and every child's
+ * RLIMIT_NPROC 0 (sandbox_narrow) makes it fail; wait4: a worker has no
+ * children; prlimit64: pid 0 only, i.e. its own limits, which an
+ * unprivileged process can only lower; signalfd4, set_robust_list: about
+ * itself only.
+ */
+static const struct sc_rule sc_forker[] = {
+	{ SCMP_SYS(wait4), "reap a worker" },
+	{ SCMP_SYS(signalfd4), "SIGCHLD as a descriptor, no handler" },
+	{ SCMP_SYS(set_robust_list), "glibc fork, in the child" },
+};
+
+/* clone flags the forker may not pass: threads, shared memory, new
+ * namespaces, tracing. */
+static const scmp_datum_t sc_clone_deny = CLONE_VM | CLONE_THREAD |
+    CLONE_SIGHAND | CLONE_PARENT | CLONE_PTRACE | CLONE_NEWNS |
+    CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC |
+    CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_UNTRACED;
+
 /* fcntl commands a worker uses: non-blocking mode, close-on-exec, and
  * growing a relay pipe (relay.c). */
 static const int fcntl_cmds[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD,
     F_SETPIPE_SZ };
 
+/* Export ctx's BPF once; a process then loads the bytes with one prctl,
+ * without libseccomp. */
 static int
-filter_build(struct sock_fprog *prog)
+filter_export(scmp_filter_ctx ctx, struct sock_fprog *prog)
 {
-	scmp_filter_ctx ctx;
-	int memfd = -1, rc = ERR_SYS;
+	int memfd, rc = ERR_SYS;
 	off_t size;
 	void *bpf = NULL;
-	uint32_t deny = SCMP_ACT_KILL_PROCESS;
 
+	if ((memfd = memfd_create("socks5d-seccomp", MFD_CLOEXEC)) == -1 ||
+	    seccomp_export_bpf(ctx, memfd) != 0 ||
+	    (size = lseek(memfd, 0, SEEK_END)) <= 0 ||
+	    size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		log_warn("seccomp: cannot export the filter");
+		goto out;
+	}
+	if ((bpf = malloc((size_t)size)) == NULL ||
+	    pread(memfd, bpf, (size_t)size, 0) != size) {
+		log_warn("seccomp: cannot read the filter back");
+		free(bpf);
+		goto out;
+	}
+	prog->filter = bpf;
+	prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	rc = 0;
+out:
+	if (memfd != -1)
+		close(memfd);
+	return rc;
+}
+
+static uint32_t
+deny_action(void)
+{
 #ifdef SANDBOX_DEBUG
 	/* Debug builds trap, so worker/sandbox_debug can name the syscall. */
-	deny = SCMP_ACT_TRAP;
+	return SCMP_ACT_TRAP;
+#else
+	return SCMP_ACT_KILL_PROCESS;
 #endif
+}
+
+/* The worker table, and with forker the forker's rows too. */
+static int
+filter_build(struct sock_fprog *prog, bool forker)
+{
+	scmp_filter_ctx ctx;
+	int rc = ERR_SYS;
+	uint32_t deny = deny_action();
+
 	if ((ctx = seccomp_init(deny)) == NULL)
 		return ERR_NOMEM;
 	/* A binary tree instead of libseccomp's default linear chain.  When a
@@ -164,27 +229,19 @@ filter_build(struct sock_fprog *prog)
 		    SCMP_ACT_ERRNO(EPERM), sc_errno[i].nr, 0) != 0)
 			goto out;
 
-	/* Export the BPF once; workers load the bytes with one prctl. */
-	if ((memfd = memfd_create("socks5d-seccomp", MFD_CLOEXEC)) == -1 ||
-	    seccomp_export_bpf(ctx, memfd) != 0 ||
-	    (size = lseek(memfd, 0, SEEK_END)) <= 0 ||
-	    size % (off_t)sizeof(struct sock_filter) != 0 ||
-	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
-		log_warn("seccomp: cannot export the filter");
+	for (size_t i = 0; forker && i < sizeof(sc_forker) / sizeof(sc_forker[0]);
+	    i++)
+		if (sc_forker[i].nr >= 0 && seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    sc_forker[i].nr, 0) != 0)
+			goto out;
+	if (forker && (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone),
+	    1, SCMP_A0(SCMP_CMP_MASKED_EQ, sc_clone_deny, 0)) != 0 ||
+	    /* setrlimit(2) is prlimit64(0, ...) in glibc. */
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
+	    SCMP_A0(SCMP_CMP_EQ, 0)) != 0))
 		goto out;
-	}
-	if ((bpf = malloc((size_t)size)) == NULL ||
-	    pread(memfd, bpf, (size_t)size, 0) != size) {
-		log_warn("seccomp: cannot read the filter back");
-		free(bpf);
-		goto out;
-	}
-	prog->filter = bpf;
-	prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
-	rc = 0;
+	rc = filter_export(ctx, prog);
 out:
-	if (memfd != -1)
-		close(memfd);
 	seccomp_release(ctx);
 	return rc;
 }
@@ -275,7 +332,8 @@ sandbox_prepare(const char *user, struct sandbox **out)
 		log_warnx("not started as root: workers are not chrooted and "
 		    "keep this user; no_new_privs, rlimits and seccomp still "
 		    "apply");
-	if ((rc = filter_build(&sb->prog)) != 0) {
+	if ((rc = filter_build(&sb->prog, false)) != 0 ||
+	    (rc = filter_build(&sb->forker_prog, true)) != 0) {
 		free(sb);
 		return rc;
 	}
@@ -289,6 +347,7 @@ sandbox_free(struct sandbox *sb)
 	if (sb == NULL)
 		return;
 	free(sb->prog.filter);
+	free(sb->forker_prog.filter);
 	free(sb);
 }
 
@@ -392,8 +451,8 @@ sandbox_sigsys(int sig, siginfo_t *info, void *uctx)
 }
 #endif
 
-int
-sandbox_load_filter(const struct sandbox *sb)
+static int
+load_prog(const struct sock_fprog *prog)
 {
 #ifdef SANDBOX_DEBUG
 	struct sigaction sa;
@@ -407,7 +466,7 @@ sandbox_load_filter(const struct sandbox *sb)
 		log_warn("PR_SET_NO_NEW_PRIVS");
 		return ERR_SYS;
 	}
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &sb->prog) == -1) {
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog) == -1) {
 		log_warn("seccomp filter");
 		return ERR_SYS;
 	}
@@ -415,13 +474,22 @@ sandbox_load_filter(const struct sandbox *sb)
 }
 
 int
-sandbox_enter(const struct sandbox *sb, const int *keep, size_t n_keep)
+sandbox_load_filter(const struct sandbox *sb)
+{
+	return load_prog(&sb->prog);
+}
+
+/* The drop order for a worker (forker false) or the forker. */
+static int
+enter(const struct sandbox *sb, const int *keep, size_t n_keep, bool forker)
 {
 	const struct rlimit none = { 0, 0 };
 	/* Client, destination, relay pipes, a BIND/UDP socket or two, the
 	 * helper channels, audit and syslog: 64 is ample and bounds what a
 	 * hijacked worker can hold.  Only ever lowered: an unprivileged
-	 * process cannot raise a hard limit someone set below 64. */
+	 * process cannot raise a hard limit someone set below 64.  The
+	 * forker holds no more: its channel, a signalfd and one session's
+	 * five descriptors between receiving and forking. */
 	struct rlimit nofile = { WORKER_NOFILE, WORKER_NOFILE };
 	struct rlimit cur;
 	int rc;
@@ -438,10 +506,34 @@ sandbox_enter(const struct sandbox *sb, const int *keep, size_t n_keep)
 	if (setrlimit(RLIMIT_CORE, &none) == -1 ||
 	    setrlimit(RLIMIT_NOFILE, &nofile) == -1 ||
 	    /* After the uid change: counted against the new user, so no
-	     * fork or clone can succeed from here on. */
-	    setrlimit(RLIMIT_NPROC, &none) == -1) {
+	     * fork or clone can succeed from here on.  The forker must
+	     * fork: each of its children sets this (sandbox_narrow). */
+	    (!forker && setrlimit(RLIMIT_NPROC, &none) == -1)) {
 		log_warn("setrlimit");
 		return ERR_SYS;
 	}
-	return sandbox_load_filter(sb);
+	return load_prog(forker ? &sb->forker_prog : &sb->prog);
+}
+
+int
+sandbox_enter(const struct sandbox *sb, const int *keep, size_t n_keep)
+{
+	return enter(sb, keep, n_keep, false);
+}
+
+int
+sandbox_enter_forker(const struct sandbox *sb, const int *keep,
+    size_t n_keep)
+{
+	return enter(sb, keep, n_keep, true);
+}
+
+int
+sandbox_narrow(const struct sandbox *sb)
+{
+	const struct rlimit none = { 0, 0 };
+
+	(void)sb;
+	/* The forker's uid is the worker's: no fork or clone from here on. */
+	return setrlimit(RLIMIT_NPROC, &none) == -1 ? ERR_SYS : 0;
 }

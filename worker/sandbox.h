@@ -44,6 +44,17 @@ void sandbox_ids(const struct sandbox *sb, uid_t *uid, gid_t *gid);
  */
 int sandbox_enter(const struct sandbox *sb, const int *keep, size_t n_keep);
 
+/*
+ * The forker (forker/forker.h): the same drop order and rlimits except
+ * RLIMIT_NPROC, and a filter that adds what forking and reaping need
+ * (sc_forker in sandbox.c, which says why each is harmless in a worker).
+ * Each of its children calls sandbox_narrow first thing: RLIMIT_NPROC 0,
+ * so it can never fork.
+ */
+int sandbox_enter_forker(const struct sandbox *sb, const int *keep,
+    size_t n_keep);
+int sandbox_narrow(const struct sandbox *sb);
+
 /* The seccomp part alone (tests/unit/test_sandbox.c installs it on itself). */
 int sandbox_load_filter(const struct sandbox *sb);
 

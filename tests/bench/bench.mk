@@ -5,6 +5,8 @@
 #   make bench                    3 runs of every figure (~12 minutes)
 #   BENCH_RUNS=5 make bench       more runs
 #   BENCH_QUICK=1 make bench      one short run: a smoke test of the harness
+#
+# Also writes $(BUILD)/bench.svg (tests/bench/plot.sh, with gnuplot-nox).
 
 BENCH_SRCS := $(addprefix tests/bench/,socksbench.c sb_net.c sb_proc.c \
               sb_serve.c sb_sessions.c sb_stream.c sb_first.c)
@@ -19,6 +21,12 @@ $(BUILD)/bench/socksbench: $(BENCH_SRCS) $(BENCH_HDRS)
 	$(Q)$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -O2 -pthread $(LDFLAGS) -o $@ \
 	    $(BENCH_SRCS)
 
+# The fork floor: static, so it is as small a process as there can be.
+$(BUILD)/bench/forkfloor: tests/bench/forkfloor.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -O2 -static -o $@ $<
+
 # Rule loading and matching micro-benchmark: a standalone main() against
 # the daemon's own library.
 $(BUILD)/bench/bench_rules: tests/bench/bench_rules.c $(BUILD)/libsocks5d.a
@@ -29,7 +37,7 @@ $(BUILD)/bench/bench_rules: tests/bench/bench_rules.c $(BUILD)/libsocks5d.a
 # socks5d and bench_rules are built if they can be: the daemon is allowed to
 # be unfinished, and the bench then reports the peers alone (bench.sh says
 # so), hence the leading '-'.
-bench: $(BUILD)/bench/socksbench
+bench: $(BUILD)/bench/socksbench $(BUILD)/bench/forkfloor
 	-$(Q)$(MAKE) --no-print-directory $(BUILD)/socks5d
 	$(if $(BENCH_RULES_SRC),-$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/bench_rules)
 	$(Q)BUILD=$(BUILD) sh tests/bench/bench.sh

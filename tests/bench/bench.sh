@@ -24,15 +24,16 @@ BUILD=${BUILD:-build}
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	RUNS=${BENCH_RUNS:-1}
-	TP_SECS=1 TP_WARM=0.5 C1=500 C32=2000 HOLD=200 FB=100 SETTLE=1
+	TP_SECS=1 TP_WARM=0.5 C1=500 C32=2000 HOLD=200 FB=100 SETTLE=1 FLOOR_N=200
 else
 	RUNS=${BENCH_RUNS:-3}
-	TP_SECS=4 TP_WARM=1 C1=3000 C32=20000 HOLD=1000 FB=500 SETTLE=2
+	TP_SECS=4 TP_WARM=1 C1=3000 C32=20000 HOLD=1000 FB=500 SETTLE=2 FLOOR_N=1000
 fi
 TOP=$(pwd)
 SB=$TOP/$BUILD/bench/socksbench
 S5D=$TOP/$BUILD/socks5d
 RULES=$TOP/$BUILD/bench/bench_rules
+FLOOR=$TOP/$BUILD/bench/forkfloor
 OUT=$BUILD/bench.txt
 WORK=$BUILD/bench/run
 PROXY=127.0.0.1:1080
@@ -180,13 +181,17 @@ bench_one() {
 
 	spid= upid=
 	case $srv in
+	# The audit file is on, as in a real deployment, for every socks5d.
 	s5chain)
-		ip netns exec "$ns" "$S5D" -f "$TOP/$WORK/socks5.conf" -l $UPSTREAM >>"$log" 2>&1 & upid=$!
-		ip netns exec "$ns" "$S5D" -f "$TOP/$WORK/socks5-chain.conf" -l $PROXY >>"$log" 2>&1 & spid=$! ;;
+		ip netns exec "$ns" "$S5D" -f "$TOP/$WORK/socks5.conf" -l $UPSTREAM \
+		    -a "$TOP/$WORK/logs/audit-up.$run.jsonl" >>"$log" 2>&1 & upid=$!
+		ip netns exec "$ns" "$S5D" -f "$TOP/$WORK/socks5-chain.conf" -l $PROXY \
+		    -a "$TOP/$WORK/logs/audit.$run.jsonl" >>"$log" 2>&1 & spid=$! ;;
 	dchain)
 		ip netns exec "$ns" danted -f "$TOP/$WORK/danted-up.conf" >>"$log" 2>&1 & upid=$!
 		ip netns exec "$ns" danted -f "$TOP/$WORK/danted-chain.conf" >>"$log" 2>&1 & spid=$! ;;
-	socks5d) ip netns exec "$ns" "$S5D" -f "$TOP/$WORK/socks5.conf" -l $PROXY >>"$log" 2>&1 & spid=$! ;;
+	socks5d) ip netns exec "$ns" "$S5D" -f "$TOP/$WORK/socks5.conf" -l $PROXY \
+	    -a "$TOP/$WORK/logs/audit.$run.jsonl" >>"$log" 2>&1 & spid=$! ;;
 	sockd) ip netns exec "$ns" danted -f "$TOP/$WORK/danted.conf" >>"$log" 2>&1 & spid=$! ;;
 	microsocks) ip netns exec "$ns" microsocks -i 127.0.0.1 -p 1080 >>"$log" 2>&1 & spid=$! ;;
 	esac
@@ -235,9 +240,23 @@ bench_one() {
 	# shellcheck disable=SC2086
 	step "$ns" "$res" c1 90 sessions $pargs --dest $ECHO --concurrency 1 \
 	    --count $C1
+	# Server CPU over the c=32 run: the tree's utime+stime, children
+	# reaped included (treestat), before and after.
+	cpu0=
+	[ -n "$spid" ] && cpu0=$("$SB" treestat --server-pid "$spid" 2>/dev/null |
+	    sed -n 's/^cpu_s=//p')
 	# shellcheck disable=SC2086
 	step "$ns" "$res" c32 120 sessions $pargs --dest $ECHO --concurrency 32 \
 	    --count $C32
+	if [ -n "$cpu0" ]; then
+		sleep 1   # the last workers exit and are reaped
+		cpu1=$("$SB" treestat --server-pid "$spid" 2>/dev/null |
+		    sed -n 's/^cpu_s=//p')
+		ok=$(sed -n 's/^c32_ok=//p' "$res")
+		[ -n "$cpu1" ] && [ "${ok:-0}" -gt 0 ] &&
+			awk -v a="$cpu0" -v b="$cpu1" -v n="$ok" \
+			    'BEGIN { printf "c32_cpu_ms=%.3f\n", (b - a) * 1000 / n }' >>"$res"
+	fi
 
 	# CPU per GiB over all four throughput windows of this run.
 	if [ -n "$spid" ]; then
@@ -265,10 +284,22 @@ bench_one() {
 	sed -i "/^$ns\$/d" "$WORK/namespaces"
 }
 
+# floor RUN: the cost of a bare process on this host, in this run: one
+# fork+exit+wait loop, one loop per core at once, posix_spawn+exec+wait.
+floor() {
+	_res=$WORK/res/floor.$1
+	: >"$_res"
+	[ -x "$FLOOR" ] || { note "forkfloor not built: no floor rows"; return; }
+	timeout 120 "$FLOOR" fork "$FLOOR_N" | sed 's/^/floor_/' >>"$_res"
+	timeout 120 "$FLOOR" par "$(nproc)" "$FLOOR_N" | sed 's/^/floor_/' >>"$_res"
+	timeout 120 "$FLOOR" spawn "$FLOOR_N" | sed 's/^/floor_/' >>"$_res"
+}
+
 start=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 r=1
 while [ $r -le "$RUNS" ]; do
+	floor $r
 	for s in $SERVERS; do
 		bench_one "$s" $r
 	done
@@ -289,6 +320,7 @@ versions() {
 	echo "socks5d benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  ($elapsed s)"
 	echo "host: $(uname -sr), $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 	versions
+	echo "hypervisor: cpu flag $(grep -qw hypervisor /proc/cpuinfo && echo yes || echo no); dmesg: $(dmesg 2>/dev/null | grep -m1 -o 'Hypervisor detected.*' || echo 'no Hypervisor detected line')"
 	echo "load average at start: $LOAD0 (other work on the machine makes figures noisy)"
 	echo "median of $RUNS run(s) per server, servers alternated; each run in a fresh network namespace"
 	echo "loads: throughput ${TP_SECS} s windows (after ${TP_WARM} s warm-up), up = client->dest, down = dest->client;"
@@ -299,6 +331,8 @@ versions() {
 	awk -v servers="socks5d sockd microsocks direct" -v c1="$C1" -v c32="$C32" \
 	    -v hold="$HOLD" -f tests/bench/report.awk "$WORK"/res/*
 	echo
+	echo "floor = tests/bench/forkfloor (static, minimal), $FLOOR_N iterations per loop, once per run;"
+	echo "server CPU per session = the server tree's CPU over the c=32 run / sessions (socksbench treestat)."
 	echo "chained: the same loads through two servers of one kind (socks5d -> socks5d with a"
 	echo "socks5 line; sockd -> sockd with a route statement); CPU is the front server's only"
 	awk -v c1="$C1" -v c32="$C32" -v hold="$HOLD" -v mode=chain \
@@ -332,6 +366,15 @@ versions() {
 		[ $rc -ne 0 ] && echo "  bench_rules exited with status $rc"
 	fi
 } | tee "$OUT"
+awk -v servers="socks5d sockd microsocks direct" -v c1="$C1" -v c32="$C32" \
+    -v hold="$HOLD" -v mode=data -f tests/bench/report.awk "$WORK"/res/* >"$WORK/plot.dat"
+if command -v gnuplot >/dev/null; then
+	sh tests/bench/plot.sh "$WORK/plot.dat" "$BUILD/bench.svg" \
+	    "socks5d bench $(date -u '+%Y-%m-%d') on $(nproc) CPUs$(grep -qw hypervisor /proc/cpuinfo && echo ', under a hypervisor')" &&
+		echo "bench: picture in $BUILD/bench.svg" >&2
+else
+	echo "bench: gnuplot not installed: no $BUILD/bench.svg" >&2
+fi
 echo "bench: table in $OUT; per-run values and logs in $WORK/" >&2
 exit
 }

@@ -2,8 +2,9 @@
  * libFuzzer harness for what a helper or a worker decodes from the other
  * side: whole frames through ipc_recv (sent as one datagram on a
  * SOCK_SEQPACKET pair, as in production), the authd request payload, the
- * resolver answer and the IPC_CLIENT payload a spare decodes.  The first
- * byte selects the target.
+ * resolver answer, the IPC_FORK payload the forker decodes, and the
+ * IPC_FORKED / IPC_REAPED payloads and frames the master takes from the
+ * forker.  The first byte selects the target.
  */
 #include <sys/socket.h>
 
@@ -36,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 6) {
 	case 0:
 		if (pair[0] == -1 &&
 		    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == -1)
@@ -49,9 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* One frame queued: only the first call consumes it;
 			 * the rest time out at once (deadline in the past). */
 			int rc = ipc_recv(pair[1], (enum ipc_type)t,
-			    t == IPC_RESOLVE_ANSWER || t == IPC_AUTH_ANSWER ?
-			    FROM_HELPER : t == IPC_CLIENT ? FROM_MASTER :
-			    FROM_WORKER, buf, sizeof(buf), &len,
+			    ipc_msgdef((uint16_t)t)->from, buf, sizeof(buf), &len,
 			    &fd, &deadline);
 			if (rc == 0 && len > sizeof(buf))
 				abort();
@@ -66,12 +65,42 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 3: {
-		/* The IPC_CLIENT payload, as a spare worker decodes it. */
-		struct rd r;
+		/* The IPC_FORK payload, as the forker decodes it. */
+		struct ipc_fork f;
 
-		rd_init(&r, data + 1, size - 1);
-		if (ipc_endpoint_get(&r, &client) == 0 && rd_end(&r) == 0 &&
-		    client.ss_family != AF_INET && client.ss_family != AF_INET6)
+		if (ipc_fork_get(data + 1, size - 1, &f) == 0 &&
+		    (size - 1 != IPC_FORK_LEN || (f.client.ss_family != AF_INET &&
+		    f.client.ss_family != AF_INET6)))
+			abort();
+		break;
+	}
+	case 4: {
+		/* What the master decodes from a forker. */
+		struct ipc_forked fk;
+		struct ipc_reaped rp;
+
+		if (ipc_forked_get(data + 1, size - 1, &fk) == 0 &&
+		    (size - 1 != IPC_FORKED_LEN || fk.pid > INT32_MAX))
+			abort();
+		if (ipc_reaped_get(data + 1, size - 1, &rp) == 0 &&
+		    (size - 1 != IPC_REAPED_LEN || rp.pid == 0))
+			abort();
+		break;
+	}
+	case 5: {
+		/* A frame from the forker, as the master receives it. */
+		int fds[IPC_FDS_MAX];
+		uint16_t type;
+
+		if (pair[0] == -1 &&
+		    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == -1)
+			abort();
+		if (size - 1 > IPC_FRAME_MAX + 16 ||
+		    send(pair[0], data + 1, size - 1, 0) != (ssize_t)(size - 1))
+			return 0;
+		if (ipc_recv_msg(pair[1], FROM_FORKER, &type, buf, sizeof(buf),
+		    &len, fds, &deadline) == 0 && (len > sizeof(buf) ||
+		    (type != IPC_FORKED && type != IPC_REAPED) || fds[0] != -1))
 			abort();
 		break;
 	}

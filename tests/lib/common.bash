@@ -222,11 +222,21 @@ daemon_children() {
 	ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '
 }
 
+# daemon_tree PID: the pids of every descendant of the daemon (helpers,
+# the forker, workers: the forker's children are the master's grandchildren).
+daemon_tree() {
+	local c
+	for c in $(daemon_children "$1"); do
+		echo "$c"
+		daemon_tree "$c"
+	done
+}
+
 # daemon_stop PID [SECONDS]: SIGTERM, wait, SIGKILL; then end any of its
-# children left behind (by pid).
+# descendants left behind (by pid).
 daemon_stop() {
 	local pid=$1 kids
-	kids=$(daemon_children "$pid")
+	kids=$(daemon_tree "$pid")
 	kill_pid "$pid" "${2:-10}"
 	local k
 	for k in $kids; do

@@ -212,7 +212,7 @@ test_resolve_answer(void)
 	    "success with no address is inconsistent");
 }
 
-/* IPC_CLIENT's payload: an endpoint, both families, port kept. */
+/* The client endpoint (in IPC_FORK, IPC_AUTH_USERPASS), both families, port kept. */
 static void
 test_endpoint(void)
 {
@@ -245,9 +245,100 @@ test_endpoint(void)
 	    "endpoint: no room, refused");
 }
 
+/* The master <-> forker messages: fixed sizes, round trips, every
+ * truncation refused, pid 0 in IPC_REAPED refused; IPC_FORK needs exactly
+ * its five descriptors. */
+static void
+test_forker_msgs(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(4242) };
+	uint8_t buf[IPC_FRAME_MAX];
+	struct ipc_fork f;
+	struct ipc_forked fk;
+	struct ipc_reaped rp;
+	int sp[2], pipes[2][2], fds[IPC_FDS_MAX];
+	uint16_t type;
+	size_t len, bad = 0;
+	struct wr w;
+	struct timespec now = { 0, 0 };
+
+	inet_pton(AF_INET, "192.0.2.9", &sin.sin_addr);
+	wr_init(&w, buf, sizeof(buf));
+	CHECK(ipc_fork_put(&w, 77, (struct sockaddr *)&sin) == 0 &&
+	    w.off == IPC_FORK_LEN, "fork: IPC_FORK_LEN bytes");
+	CHECK(ipc_fork_get(buf, w.off, &f) == 0 && f.id == 77 &&
+	    f.client.ss_family == AF_INET &&
+	    ((struct sockaddr_in *)&f.client)->sin_port == htons(4242),
+	    "fork: round trip");
+	for (size_t n = 0; n < IPC_FORK_LEN; n++)
+		if (ipc_fork_get(buf, n, &f) == 0)
+			bad++;
+	CHECK(bad == 0 && ipc_fork_get(buf, IPC_FORK_LEN + 1, &f) != 0,
+	    "fork: every other length refused");
+	wr_init(&w, buf, sizeof(buf));
+	CHECK(ipc_forked_put(&w, 5, 4321) == 0 && w.off == IPC_FORKED_LEN &&
+	    ipc_forked_get(buf, w.off, &fk) == 0 && fk.id == 5 &&
+	    fk.pid == 4321, "forked: round trip");
+	CHECK(ipc_forked_get(buf, w.off - 1, &fk) != 0, "forked: short refused");
+	wr_init(&w, buf, sizeof(buf));
+	CHECK(ipc_reaped_put(&w, 4321, 0x8b) == 0 && w.off == IPC_REAPED_LEN &&
+	    ipc_reaped_get(buf, w.off, &rp) == 0 && rp.pid == 4321 &&
+	    rp.status == 0x8b, "reaped: round trip");
+	wr_init(&w, buf, sizeof(buf));
+	(void)ipc_reaped_put(&w, 0, 0);
+	CHECK(ipc_reaped_get(buf, w.off, &rp) == ERR_PROTO, "reaped: pid 0 refused");
+	wr_init(&w, buf, sizeof(buf));
+	(void)ipc_reaped_put(&w, 0x80000000u, 0);
+	CHECK(ipc_reaped_get(buf, w.off, &rp) == ERR_PROTO,
+	    "reaped: a pid above INT32_MAX refused");
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) != 0 ||
+	    pipe(pipes[0]) != 0 || pipe(pipes[1]) != 0) {
+		CHECK(0, "socketpair/pipe");
+		return;
+	}
+	{
+		int five[IPC_FORK_FDS] = { sp[0], pipes[0][0], pipes[0][1],
+		    pipes[1][0], pipes[1][1] };
+
+		wr_init(&w, buf, sizeof(buf));
+		(void)ipc_fork_put(&w, 9, (struct sockaddr *)&sin);
+		CHECK(ipc_send_fds(sp[0], IPC_FORK, buf, w.off, five, 4, 1) ==
+		    ERR_PROTO, "fork: sending four descriptors refused");
+		CHECK(ipc_send_fds(sp[0], IPC_FORK, buf, w.off, five,
+		    IPC_FORK_FDS, 1) == 0, "fork: sent with five descriptors");
+		CHECK(ipc_recv_msg(sp[1], FROM_MASTER, &type, buf, sizeof(buf),
+		    &len, fds, &now) == 0 && type == IPC_FORK &&
+		    len == IPC_FORK_LEN && fds[0] >= 0 && fds[4] >= 0,
+		    "fork: received with five descriptors");
+		for (int i = 0; i < IPC_FDS_MAX; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		/* A FORKED frame carrying a descriptor is refused whole. */
+		wr_init(&w, buf, sizeof(buf));
+		(void)ipc_forked_put(&w, 1, 2);
+		CHECK(ipc_send_fds(sp[0], IPC_FORKED, buf, w.off, five, 1, 1) ==
+		    ERR_PROTO, "forked: sending a descriptor refused");
+		CHECK(ipc_send(sp[0], IPC_FORKED, buf, w.off, -1) == 0 &&
+		    ipc_recv_msg(sp[1], FROM_MASTER, &type, buf, sizeof(buf),
+		    &len, fds, &now) == ERR_PROTO,
+		    "forked: refused from the wrong sender");
+		CHECK(ipc_recv_msg(sp[1], FROM_FORKER, &type, buf, sizeof(buf),
+		    &len, fds, &now) == ERR_TIMEOUT, "nothing left queued");
+	}
+	close(sp[0]);
+	close(sp[1]);
+	for (int i = 0; i < 2; i++) {
+		close(pipes[i][0]);
+		close(pipes[i][1]);
+	}
+}
+
 int
 main(void)
 {
+	test_forker_msgs();
 	test_endpoint();
 	test_framing();
 	test_authd_payload();

@@ -1,0 +1,271 @@
+/*
+ * The forker's loop (forker/forker.h says what it is).
+ *
+ * Between two forks it writes as little as it can: every page it dirties
+ * while a child still shares it costs a copy-on-write fault, so it keeps no
+ * per-session state at all.  The master holds the table of which pid
+ * serves which client; the forker only says which pid it made for which
+ * id, and which pid it reaped with which status.
+ *
+ * SIGCHLD comes as a signalfd, not through a handler: a child then
+ * inherits no handler to reset, only a mask to clear.
+ *
+ * One spare: the forker keeps one child forked ahead, waiting on its own
+ * socketpair, and hands it the next client by relaying the IPC_FORK frame
+ * with its descriptors; the fork of the next spare then runs while that
+ * client is served, so a fork is never on a client's path while the
+ * clients come one at a time.  The master learns a spare's pid only with
+ * the IPC_FORKED of the client it took; a spare that dies before (never
+ * having had a client) is not reported, and is replaced only at the next
+ * client, so a spare that cannot start cannot make a fork loop.
+ */
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/proctitle.h"
+#include "common/wr.h"
+#include "forker/forker.h"
+#include "master/spawn.h"
+#include "worker/sandbox.h"
+#include "worker/worker.h"
+
+static void
+close_all(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+}
+
+/* The spare, if one waits: its pid and our end of its channel. */
+struct spare {
+	pid_t pid;
+	int chan;
+};
+
+/* Tell the master; it is gone if this fails, and so must we be. */
+static void
+report(int chan, enum ipc_type type, uint32_t a, uint32_t b)
+{
+	uint8_t buf[8];
+	struct wr w;
+	int rc;
+
+	wr_init(&w, buf, sizeof(buf));
+	rc = type == IPC_FORKED ? ipc_forked_put(&w, a, b) :
+	    ipc_reaped_put(&w, a, b);
+	if (rc != 0 || ipc_send(chan, type, buf, w.off, -1) != 0)
+		_exit(WORKER_EXIT_OK);
+}
+
+static void
+spare_forget(struct spare *sp)
+{
+	if (sp->chan != -1)
+		close(sp->chan);
+	sp->pid = 0;
+	sp->chan = -1;
+}
+
+static void
+reap(int chan, int sigfd, struct spare *sp)
+{
+	struct signalfd_siginfo si;
+	pid_t pid;
+	int status;
+
+	while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		continue;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == sp->pid) {
+			/* It never had a client: nothing to report. */
+			spare_forget(sp);
+			continue;
+		}
+		report(chan, IPC_REAPED, (uint32_t)pid, (uint32_t)status);
+	}
+}
+
+/* In a spare: wait for the one client, then serve it. */
+static void
+spare_serve(const struct spawn_ctx *ctx, int own)
+{
+	uint8_t buf[IPC_FORK_LEN];
+	int fds[IPC_FDS_MAX];
+	struct ipc_fork f;
+	uint16_t type;
+	size_t len;
+
+	proctitle_set("socks5d: spare");
+	if (ipc_recv_msg(own, FROM_MASTER, &type, buf, sizeof(buf), &len, fds,
+	    NULL) != 0 || type != IPC_FORK)
+		_exit(WORKER_EXIT_OK);   /* the forker retired us, or is gone */
+	close(own);
+	if (ipc_fork_get(buf, len, &f) != 0)
+		_exit(WORKER_EXIT_INTERNAL);
+	spawn_forked(ctx, &f.client, fds);
+}
+
+/* Fork the next spare (after a client was handed on, never in a loop). */
+static void
+spare_start(const struct spawn_ctx *ctx, int chan, int sigfd,
+    struct spare *sp)
+{
+	int pair[2];
+	sigset_t none;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(chan);
+		close(sigfd);
+		close(pair[0]);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (sandbox_narrow(ctx->sb) != 0)
+			_exit(WORKER_EXIT_INTERNAL);
+		spare_serve(ctx, pair[1]);
+	}
+	close(pair[1]);
+	if (pid == -1) {
+		close(pair[0]);
+		return;
+	}
+	sp->pid = pid;
+	sp->chan = pair[0];
+}
+
+/* One IPC_FORK: hand it to the spare, or fork the worker; say its pid. */
+static void
+fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
+    const uint8_t *buf, size_t len, const int fds[IPC_FORK_FDS])
+{
+	struct ipc_fork f;
+	sigset_t none;
+	pid_t pid;
+
+	/* The master is trusted, but its message is still checked: a bad
+	 * one means the two disagree, and the master restarts us. */
+	if (ipc_fork_get(buf, len, &f) != 0) {
+		log_warnx("forker: malformed fork request");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	if (sp->pid > 0) {
+		pid = sp->pid;
+		/* A spare that is gone (its end closed) cannot take it: it
+		 * is reaped unreported, and this client gets a fresh fork. */
+		if (ipc_send_fds(sp->chan, IPC_FORK, buf, len, fds,
+		    IPC_FORK_FDS, 1) != 0)
+			pid = 0;
+		sp->pid = 0;
+		if (sp->chan != -1)
+			close(sp->chan);
+		sp->chan = -1;
+		if (pid > 0) {
+			close_all(fds, IPC_FORK_FDS);
+			report(chan, IPC_FORKED, f.id, (uint32_t)pid);
+			spare_start(ctx, chan, sigfd, sp);
+			return;
+		}
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(chan);
+		close(sigfd);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (sandbox_narrow(ctx->sb) != 0)
+			_exit(WORKER_EXIT_INTERNAL);
+		spawn_forked(ctx, &f.client, fds);
+	}
+	close_all(fds, IPC_FORK_FDS);
+	/* On failure the client's socket is closed: it sees a clean close,
+	 * and the master frees the slot. */
+	report(chan, IPC_FORKED, f.id, pid > 0 ? (uint32_t)pid : 0);
+	if (pid > 0 && sp->pid == 0)
+		spare_start(ctx, chan, sigfd, sp);
+}
+
+void
+forker_main(const struct spawn_ctx *ctx, int chan)
+{
+	const struct timespec now = { 0, 0 };
+	int keep[SPAWN_INHERIT_MAX + 2];
+	struct spare sp = { 0, -1 };
+	size_t n_keep = 0;
+	sigset_t chld;
+	int sigfd;
+
+	proc_child_signals();
+	/* Its own process group, which its workers inherit: the master ends
+	 * them all with one kill(-pgid) at the end of the grace period, with
+	 * no pid that could have been reused. */
+	(void)setpgid(0, 0);
+	proctitle_set("socks5d: forker");
+	log_procname("forker");
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	if ((sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) == -1) {
+		log_warn("forker: signalfd");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	for (size_t i = 0; i < ctx->n_inherit && i < SPAWN_INHERIT_MAX; i++)
+		keep[n_keep++] = ctx->inherit[i];
+	keep[n_keep++] = chan;
+	keep[n_keep++] = sigfd;
+	if (sandbox_enter_forker(ctx->sb, keep, n_keep) != 0) {
+		struct audit_rec rec = AUDIT_REC("error");
+
+		rec.reason = "forker sandbox set-up failed";
+		rec.pid = getpid();
+		(void)audit_write(&rec);
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	spare_start(ctx, chan, sigfd, &sp);
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = chan, .events = POLLIN },
+		    { .fd = sigfd, .events = POLLIN } };
+		uint8_t buf[IPC_FORK_LEN];
+		int fds[IPC_FDS_MAX];
+		uint16_t type;
+		size_t len;
+		int rc;
+
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			_exit(WORKER_EXIT_INTERNAL);
+		}
+		if (pfd[1].revents != 0)
+			reap(chan, sigfd, &sp);
+		if (pfd[0].revents == 0)
+			continue;
+		rc = ipc_recv_msg(chan, FROM_MASTER, &type, buf, sizeof(buf),
+		    &len, fds, &now);
+		if (rc == ERR_TIMEOUT)
+			continue;
+		if (rc != 0 || type == IPC_RETIRE)
+			_exit(WORKER_EXIT_OK);   /* master gone, or retired us */
+		if (type != IPC_FORK) {
+			close_all(fds, IPC_FDS_MAX);
+			_exit(WORKER_EXIT_INTERNAL);
+		}
+		fork_one(ctx, chan, sigfd, &sp, buf, len, fds);
+	}
+}

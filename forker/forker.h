@@ -1,0 +1,21 @@
+/*
+ * The forker ("zygote"): the one process that forks workers for the
+ * master.  Forked by the master once its helpers run, it enters a sandbox
+ * at once (chroot, the -u user, no_new_privs, rlimits, a seccomp filter:
+ * worker/sandbox.c), so each worker it forks inherits the sandbox instead
+ * of building it.  It reads IPC_FORK from the master, forks, answers
+ * IPC_FORKED, and reports each child it reaps with IPC_REAPED
+ * (common/ipc.h).  It holds no table and formats nothing per session.
+ */
+#ifndef SOCKS5D_FORKER_H
+#define SOCKS5D_FORKER_H
+
+struct spawn_ctx;
+
+/* In the child of the master's fork: become the forker on chan (the
+ * forker's end of the socketpair).  Exits 0 on IPC_RETIRE or when the
+ * master's end closes, WORKER_EXIT_INTERNAL when the sandbox fails. */
+void forker_main(const struct spawn_ctx *ctx, int chan)
+    __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * The master's side of the forker (forker/forker.h): start one, hand it a
+ * client, read its reports, retire it.
+ *
+ * Per accepted client the master makes the two relay pipes and sends one
+ * IPC_FORK.  The pipes are made here, as root, on purpose: pipe buffers are
+ * charged to the user who creates them, and an unprivileged user past
+ * pipe-user-pages-soft gets one-page pipes (relay.h), while root is exempt.
+ * Made by the forker (the -u user), a few hundred held sessions would cut
+ * every later session's relay to one page a pipe.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/wr.h"
+#include "forker/forker.h"
+#include "master/spawn.h"
+#include "master/state.h"
+#include "relay/relay.h"
+
+/* The next active forker, round-robin, or NULL if none runs. */
+struct forker *
+forker_current(struct master *m)
+{
+	for (size_t n = 0; n < FORKERS_MAX; n++) {
+		size_t i = (m->forker_next + n) % FORKERS_MAX;
+
+		if (m->forkers[i].pid > 0 && !m->forkers[i].retiring &&
+		    m->forkers[i].chan != -1) {
+			m->forker_next = i + 1;
+			return &m->forkers[i];
+		}
+	}
+	return NULL;
+}
+
+int
+forker_spawn(struct forker *f, const struct spawn_ctx *ctx)
+{
+	int pair[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1)
+		return ERR_SYS;
+	pid = fork();
+	if (pid == -1) {
+		close(pair[0]);
+		close(pair[1]);
+		return ERR_SYS;
+	}
+	if (pid == 0) {
+		close(pair[0]);
+		/* forker_main's sandbox closes everything else the master
+		 * holds (listen sockets, kernel log, other channels). */
+		forker_main(ctx, pair[1]);
+	}
+	close(pair[1]);
+	/* Also here, so a kill(-pgid) can never miss a group not yet made. */
+	(void)setpgid(pid, pid);
+	*f = (struct forker){ .pid = pid, .chan = pair[0] };
+	clock_gettime(CLOCK_MONOTONIC, &f->started);
+	return 0;
+}
+
+int
+forker_hand(struct master *m, int client_fd,
+    const struct sockaddr_storage *client)
+{
+	struct forker *f = forker_current(m);
+	struct relay_pipes pipes;
+	uint8_t buf[IPC_FORK_LEN];
+	uint32_t id;
+	struct wr w;
+	int rc;
+
+	if (f == NULL)
+		return ERR_EOF;
+	if (relay_pipes_open(&pipes) != 0)
+		return ERR_SYS;
+	id = ++m->next_id;
+	wr_init(&w, buf, sizeof(buf));
+	if ((rc = ipc_fork_put(&w, id, (const struct sockaddr *)client)) == 0 &&
+	    (rc = children_add(m, 0, f->pid, id, client)) == 0) {
+		int fds[IPC_FORK_FDS] = { client_fd, pipes.c2d[0],
+		    pipes.c2d[1], pipes.d2c[0], pipes.d2c[1] };
+
+		/* Never wait on the forker: a full queue (it is behind) or a
+		 * dead forker sends this client the master's own way. */
+		rc = ipc_send_fds(f->chan, IPC_FORK, buf, w.off, fds,
+		    IPC_FORK_FDS, 1);
+		if (rc != 0)
+			m->n_children--;   /* the entry just added, last */
+	}
+	relay_pipes_close(&pipes);
+	return rc;
+}
+
+void
+forker_retire(struct forker *f)
+{
+	static const uint8_t none[1];
+
+	if (f->retiring || f->chan == -1)
+		return;
+	f->retiring = true;
+	/* After every IPC_FORK already queued: those clients are served. */
+	if (ipc_send(f->chan, IPC_RETIRE, none, 0, -1) != 0)
+		log_warnx("forker %ld: cannot retire it; it ends with its "
+		    "channel", (long)f->pid);
+}
+
+/* Every report queued on f's channel, validated against the table. */
+void
+forker_drain(struct master *m, struct forker *f)
+{
+	static const struct timespec now = { 0, 0 };
+
+	while (f->chan != -1) {
+		uint8_t buf[IPC_FRAME_MAX];
+		int fds[IPC_FDS_MAX];
+		struct ipc_forked fk;
+		struct ipc_reaped rp;
+		uint16_t type;
+		size_t len;
+		int rc;
+
+		rc = ipc_recv_msg(f->chan, FROM_FORKER, &type, buf, sizeof(buf),
+		    &len, fds, &now);
+		if (rc == ERR_TIMEOUT)
+			return;
+		if (rc == ERR_EOF) {
+			close(f->chan);
+			f->chan = -1;
+			return;
+		}
+		if (rc == 0 && type == IPC_FORKED &&
+		    (rc = ipc_forked_get(buf, len, &fk)) == 0) {
+			children_forked(m, f->pid, fk.id, fk.pid);
+			continue;
+		}
+		if (rc == 0 && type == IPC_REAPED &&
+		    (rc = ipc_reaped_get(buf, len, &rp)) == 0) {
+			children_exited(m, f->pid, (pid_t)rp.pid,
+			    (int)rp.status);
+			continue;
+		}
+		/* The forker is sandboxed like a worker: a message we cannot
+		 * take means it is not itself.  Stop listening; it gets
+		 * SIGKILL, and is reaped and replaced like a crash. */
+		log_warnx("forker %ld: bad message (%s); killing it",
+		    (long)f->pid, err_str(rc != 0 ? rc : ERR_PROTO));
+		close(f->chan);
+		f->chan = -1;
+		kill(f->pid, SIGKILL);
+		return;
+	}
+}

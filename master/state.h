@@ -1,0 +1,111 @@
+/*
+ * The master's state, shared by its files (master-internal): serve.c (the
+ * loop, accept, reload, stop), children.c (the child table, reaping,
+ * penalties), helpers.c (authd, resolver and forker start and restart),
+ * forker.c (the master's side of the forker channel).
+ */
+#ifndef SOCKS5D_MASTER_STATE_H
+#define SOCKS5D_MASTER_STATE_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "authd/authd.h"
+#include "master/health.h"
+#include "master/master.h"
+
+struct conf;
+struct penalty;
+struct sandbox;
+struct spawn_ctx;
+
+/* A helper that dies sooner than this after its start is restarted only
+ * after this delay, so a helper that cannot start does not spin.  The
+ * forker is restarted the same way. */
+enum { HELPER_RESTART_DELAY_S = 1 };
+
+/* Forkers serving at once: one per CPU (forks do not overlap within one
+ * process), at most FORKERS_ACTIVE_MAX.  FORKERS_MAX slots hold those and
+ * the retired ones (after a reload or a helper restart) not yet exited. */
+enum { FORKERS_ACTIVE_MAX = 4, FORKERS_MAX = 16 };
+
+/* One worker.  pid 0: handed to forker, which has not said its pid yet.
+ * forker 0: the master's own child (forked by the master, or orphaned by a
+ * forker that died and re-parented to the master, a subreaper). */
+struct child {
+	pid_t pid;
+	pid_t forker;
+	uint32_t id;
+	struct sockaddr_storage client;
+};
+
+struct forker {
+	pid_t pid;                  /* 0: slot free */
+	int chan;                   /* -1 once drained after its exit */
+	bool retiring;              /* sent IPC_RETIRE: no more clients */
+	struct timespec started;
+};
+
+struct master {
+	const struct master_opts *opts;
+	struct conf *conf;
+	const struct sandbox *sb;
+	struct helper helpers[2];          /* HELPER_AUTHD, HELPER_RESOLVER */
+	struct timespec helper_started[2];
+	bool helper_pending[2];            /* restart due at helper_restart_at */
+	struct timespec helper_restart_at[2];
+	struct forker forkers[FORKERS_MAX];
+	size_t forkers_wanted;             /* active forkers: one per CPU */
+	size_t forker_next;                /* round-robin position */
+	bool forker_pending;               /* (re)start due at forker_restart_at */
+	struct timespec forker_restart_at;
+	struct penalty *penalty;
+	int kmsg_fd;                       /* kernel log, for SIGSYS details */
+	struct health health;              /* upstream health (health.h) */
+	int *listen_fds;
+	size_t n_listen;
+	struct child *children;
+	size_t n_children, cap_children;
+	uint32_t next_id;                  /* of the next IPC_FORK */
+	bool at_limit;          /* not accepting: SOCKS5_MAXCHILD workers run */
+	bool stopping;
+	bool killed_children;   /* grace over: our SIGKILLs are not crashes */
+	struct timespec stop_deadline;
+	bool accept_paused;     /* out of descriptors or memory: back off */
+};
+
+/* children.c */
+int children_add(struct master *m, pid_t pid, pid_t forker, uint32_t id,
+    const struct sockaddr_storage *client);
+void children_reap(struct master *m);
+void children_forked(struct master *m, pid_t forker, uint32_t id,
+    uint32_t pid);
+void children_exited(struct master *m, pid_t forker, pid_t pid, int status);
+void children_forker_gone(struct master *m, pid_t forker);
+void children_kill_all(struct master *m);
+
+/* helpers.c */
+void spawn_ctx_fill(const struct master *m, bool wrap_rules,
+    struct spawn_ctx *ctx);
+void helper_launch(struct master *m, int i);
+bool helper_reaped(struct master *m, pid_t pid, int status);
+void helpers_due(struct master *m);
+void forker_launch(struct master *m);
+void forkers_fill(struct master *m);
+void forkers_retire(struct master *m);
+bool forker_reaped(struct master *m, pid_t pid, int status);
+
+/* forker.c */
+struct forker *forker_current(struct master *m);
+int forker_spawn(struct forker *f, const struct spawn_ctx *ctx);
+int forker_hand(struct master *m, int client_fd,
+    const struct sockaddr_storage *client);
+void forker_retire(struct forker *f);
+void forker_drain(struct master *m, struct forker *f);
+
+#endif
