@@ -64,3 +64,28 @@ bindc() {
 	assert_field reply 0 "CONNECT"
 	[ "$(audit_count "$AUDIT" event request cmd bind decision deny rule socks5.conf:4)" -eq 2 ]
 }
+
+@test "BIND: out of descriptors when the peer comes: reply 1 at once, no spin until the idle limit" {
+	local dir=$BATS_TEST_TMPDIR pid f lowest
+	start "permit - - - - - -"
+	bg B "$PY" "$HELPERS/bindclient.py" -p "127.0.0.1:$D_PORT" -d 127.0.0.1 \
+	    --peer-src 127.0.0.1 --ready "$dir/ready" --go "$dir/go" --timeout 8
+	wait_until 10 test -e "$dir/ready" || fail "no first reply"
+	pid=$(wait_until 5 worker_of "$(field local "$(cat "$dir/B.out")")" &&
+	    worker_of "$(field local "$(cat "$dir/B.out")")") || fail "no worker"
+	# The lowest descriptor the worker has free becomes its limit: the
+	# accept of the peer must fail with EMFILE.
+	lowest=0
+	while [ -e "/proc/$pid/fd/$lowest" ]; do lowest=$((lowest + 1)); done
+	# Another uid may not change its limits without CAP_SYS_RESOURCE, which
+	# root lacks here: the worker's own uid and gid may.
+	setpriv --reuid "$(id -u nobody)" --regid "$(id -g nobody)" --clear-groups \
+	    prlimit --pid "$pid" --nofile="$lowest:$lowest"
+	touch "$dir/go"
+	bg_wait B 20
+	echo "$output"
+	assert_field reply1 0
+	assert_field reply2 1 "the second reply says the BIND failed"
+	assert_match "$(audit_records "$AUDIT" event request cmd bind reply 1)" \
+	    '"reason":"BIND: cannot accept the peer"'
+}

@@ -125,29 +125,6 @@ concurrent_sessions() {
 	assert_eq "${lines[-1]}" "ok=8 fail=0"
 }
 
-# worker_of ADDR: the pid of the worker serving the client ADDR (its title).
-worker_of() {
-	local f
-	for f in /proc/[0-9]*/cmdline; do
-		# The title is one string followed by NUL padding.
-		if [ "$(tr -d '\0' <"$f" 2>/dev/null)" = "socks5d: worker $1" ]; then
-			f=${f#/proc/}
-			echo "${f%/cmdline}"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# cpu_ticks PID: user + system clock ticks the process has used.
-cpu_ticks() {
-	local st
-	read -r st <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	set -- $st
-	echo $((${12} + ${13}))
-}
-
 # urgent data: one byte sent with MSG_OOB (DIR c2d: by the client, d2c: by
 # the destination) must neither stall the session nor spin the worker, and
 # the data after the urgent mark must arrive, in order, with the urgent

@@ -143,8 +143,16 @@ bind_accept(struct session *s, int listen_fd, const struct sockaddr *expect,
 			return ERR_EOF;
 		fd = accept4(listen_fd, (struct sockaddr *)peer, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1)
-			continue;
+		if (fd == -1 && (errno == EAGAIN || errno == EINTR ||
+		    errno == ECONNABORTED || errno == EPROTO))
+			continue;   /* gone before we took it: wait on */
+		if (fd == -1) {
+			/* Out of descriptors or memory: the peer stays queued
+			 * and the socket readable, so waiting on would spin
+			 * until the idle limit.  This BIND has failed. */
+			log_warn("BIND: accept");
+			return ERR_SYS;
+		}
 		if (!bind_peer_allowed(s, expect, (struct sockaddr *)peer)) {
 			close(fd);
 			continue;
@@ -219,10 +227,12 @@ session_bind(struct session *s)
 	if (rc != 0) {
 		s->dest_fd = -1;
 		s->reason = rc == ERR_TIMEOUT ? "BIND: no peer in time" :
+		    rc == ERR_SYS ? "BIND: cannot accept the peer" :
 		    "BIND: client left before the peer came";
 		/* The client is still owed an answer if it is waiting. */
-		if (rc == ERR_TIMEOUT)
-			(void)session_reply(s, true, REP_TTL_EXPIRED, NULL);
+		if (rc == ERR_TIMEOUT || rc == ERR_SYS)
+			(void)session_reply(s, true, rc == ERR_TIMEOUT ?
+			    REP_TTL_EXPIRED : REP_GENERAL_FAILURE, NULL);
 		return 0;
 	}
 	/* Second reply: who connected. */

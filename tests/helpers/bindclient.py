@@ -9,8 +9,12 @@ Sends a BIND request (DST = EXPECTED-PEER, port 0), prints the first reply
 "from-peer" on the connection that is accepted, reads the second reply
 (reply2=, bnd2=), checks both directions of the relay (relay=ok) and
 prints what happened to the refused peers (stray=closed|open).  Every
-step is bounded by --timeout.
+step is bounded by --timeout.  With --ready FILE and --go FILE, FILE is
+created once the first reply is in (local= names the client's own
+address), and the peers connect only once the --go file exists.
 """
+import os
+import time
 import argparse
 import socket
 import struct
@@ -49,9 +53,12 @@ def main():
     ap.add_argument("-d", "--dest", default="127.0.0.1")
     ap.add_argument("--peer-src", action="append", default=[])
     ap.add_argument("--timeout", type=float, default=10)
+    ap.add_argument("--ready")
+    ap.add_argument("--go")
     a = ap.parse_args()
     host, port = a.proxy.rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=a.timeout)
+    print("local=%s:%d" % s.getsockname()[:2])
     dst = socket.inet_aton(a.dest)
     try:
         if a.version == "5":
@@ -72,6 +79,14 @@ def main():
     if rep not in (0, 90):
         return 0
     bhost, bport = bnd.rsplit(":", 1)
+    if a.ready:
+        sys.stdout.flush()
+        with open(a.ready, "w") as f:
+            f.write("ready\n")
+    if a.go:
+        end = time.monotonic() + a.timeout
+        while not os.path.exists(a.go) and time.monotonic() < end:
+            time.sleep(0.05)
     strays = []
     for src in a.peer_src[:-1]:
         p = socket.socket()
@@ -84,9 +99,16 @@ def main():
     peer.bind((a.peer_src[-1] if a.peer_src else "127.0.0.1", 0))
     peer.connect((bhost, int(bport)))
     peer.sendall(b"from-peer")
-    rep2, bnd2 = read_reply(s, a.version)
+    try:
+        rep2, bnd2 = read_reply(s, a.version)
+    except (EOFError, OSError) as e:
+        print("error=second reply: %s" % e)
+        return 1
     print("reply2=%d" % rep2)
     print("bnd2=%s" % bnd2)
+    sys.stdout.flush()
+    if rep2 not in (0, 90):
+        return 0
     ok = recv_exact(s, 9) == b"from-peer"
     s.sendall(b"from-client")
     ok = ok and recv_exact(peer, 11) == b"from-client"

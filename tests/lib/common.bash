@@ -446,3 +446,30 @@ for i, line in enumerate(open(sys.argv[1], "rb"), 1):
 print("lines=%d bad=%d" % (n, bad))
 sys.exit(1 if bad or not n else 0)' "$1"
 }
+
+# worker_of ADDR: the pid of the worker serving the client ADDR (its title).
+# No fork per process: under load a scan with one tr per /proc entry took
+# longer than the sessions it looked for.
+worker_of() {
+	local f title
+	for f in /proc/[0-9]*/cmdline; do
+		# The title is one string followed by NUL padding.
+		title=
+		{ IFS= read -r -d '' title <"$f"; } 2>/dev/null
+		if [ "$title" = "socks5d: worker $1" ]; then
+			f=${f#/proc/}
+			echo "${f%/cmdline}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# cpu_ticks PID: user + system clock ticks the process has used.
+cpu_ticks() {
+	local st
+	read -r st <"/proc/$1/stat" || return 1
+	st=${st##*) }
+	set -- $st
+	echo $((${12} + ${13}))
+}
