@@ -16,19 +16,49 @@
 #include "common/wr.h"
 
 /* Payload bounds.  RESOLVE: u8 length + 1..255 name bytes.  ANSWER: u8
- * status, u8 count, count addresses.  USERPASS: client address as an
- * IPC_ADDR (17) + u16 port, then u8-prefixed user (1..255) and password
- * (0..255).  CLIENT: IPC address (17) + u16 port. */
+ * status, u8 count, count addresses.  USERPASS: u8-prefixed user (1..255)
+ * and password (0..255), with the client's socket attached (authd reads
+ * the address from the socket, never from the worker's words).
+ * AUTH_ANSWER: u8 status (0 accepted, 1 refused), u8 auth_reason, u8
+ * flags.  CLIENT: IPC address (17) + u16 port.  IDENT: one zero byte, with
+ * the client's socket.  IDENT_ANSWER: u8 auth_reason, u8 length + user
+ * (present exactly when the reason is AUTH_R_OK).  THROTTLE_ASK: client
+ * address (17), u8-prefixed user (1..255).  THROTTLE_DELAY: u32 ms.
+ * THROTTLE_RESULT: u8 throttle_outcome. */
 static const struct ipc_msgdef ipc_table[] = {
 	{ IPC_OPEN, FROM_WORKER, 1, 1, "open" },
 	{ IPC_RESOLVE, FROM_WORKER, 2, 256, "resolve" },
 	{ IPC_RESOLVE_ANSWER, FROM_HELPER, 2, 2 + IPC_ADDRS_MAX * IPC_ADDR_LEN,
 	    "resolve-answer" },
-	{ IPC_AUTH_USERPASS, FROM_WORKER, IPC_ADDR_LEN + 2 + 2 + 1,
-	    IPC_ADDR_LEN + 2 + 2 + 255 + 255, "auth-userpass" },
-	{ IPC_AUTH_ANSWER, FROM_HELPER, 1, 1, "auth-answer" },
+	{ IPC_AUTH_USERPASS, FROM_WORKER, 2 + 1, 2 + 255 + 255,
+	    "auth-userpass" },
+	{ IPC_AUTH_ANSWER, FROM_HELPER, 3, 3, "auth-answer" },
 	{ IPC_CLIENT, FROM_MASTER, IPC_ADDR_LEN + 2, IPC_ADDR_LEN + 2, "client" },
+	{ IPC_IDENT, FROM_WORKER, 1, 1, "ident" },
+	{ IPC_IDENT_ANSWER, FROM_HELPER, 2, 2 + IPC_IDENT_USER_MAX,
+	    "ident-answer" },
+	{ IPC_THROTTLE_ASK, FROM_AUTHD_CHILD, IPC_ADDR_LEN + 2,
+	    IPC_ADDR_LEN + 1 + 255, "throttle-ask" },
+	{ IPC_THROTTLE_DELAY, FROM_HELPER, 4, 4, "throttle-delay" },
+	{ IPC_THROTTLE_RESULT, FROM_AUTHD_CHILD, 1, 1, "throttle-result" },
 };
+
+const char *
+auth_reason_str(unsigned reason)
+{
+	static const char *const text[AUTH_R_MAX] = {
+		[AUTH_R_BAD_PASSWORD] = "bad password",
+		[AUTH_R_UNKNOWN_USER] = "unknown user",
+		[AUTH_R_ACCOUNT] = "account expired or locked",
+		[AUTH_R_TIMEOUT] = "timeout",
+		[AUTH_R_INTERNAL] = "authd cannot check passwords",
+		[AUTH_R_IDENT_UNREACHABLE] = "identd unreachable",
+		[AUTH_R_IDENT_ERROR] = "identd answered ERROR",
+		[AUTH_R_IDENT_MALFORMED] = "identd reply malformed",
+	};
+
+	return reason < AUTH_R_MAX ? text[reason] : NULL;
+}
 
 const struct ipc_msgdef *
 ipc_msgdef(uint16_t type)
@@ -134,6 +164,17 @@ int
 ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
     size_t cap, size_t *len, int *fd_out, const struct timespec *deadline)
 {
+	enum ipc_type got;
+
+	return ipc_recv_either(fd, expect, expect, from, buf, cap, len, &got,
+	    fd_out, deadline);
+}
+
+int
+ipc_recv_either(int fd, enum ipc_type a, enum ipc_type b,
+    enum ipc_from from, uint8_t *buf, size_t cap, size_t *len,
+    enum ipc_type *got, int *fd_out, const struct timespec *deadline)
+{
 	uint8_t frame[IPC_FRAME_MAX + 1];
 	union {
 		struct cmsghdr align;
@@ -182,12 +223,13 @@ ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
 	rd_init(&r, frame, (size_t)n);
 	if (rd_u16be(&r, &type) != 0 || rd_u16be(&r, &plen) != 0)
 		goto fail;
-	if ((def = ipc_msgdef(type)) == NULL || type != expect ||
+	if ((def = ipc_msgdef(type)) == NULL || (type != a && type != b) ||
 	    def->from != from || plen < def->min_len || plen > def->max_len ||
 	    plen > cap || rd_bytes(&r, plen, &payload) != 0 || rd_end(&r) != 0)
 		goto fail;
 	memcpy(buf, payload, plen);
 	*len = plen;
+	*got = (enum ipc_type)type;
 	return 0;
 fail:
 	if (fd_out != NULL && *fd_out != -1) {

@@ -29,16 +29,54 @@ enum ipc_type {
 	IPC_OPEN = 1,             /* worker -> helper door: version, + fd */
 	IPC_RESOLVE = 2,          /* worker -> resolver: a host name */
 	IPC_RESOLVE_ANSWER = 3,   /* resolver -> worker: status, addresses */
-	IPC_AUTH_USERPASS = 4,    /* worker -> authd: client, user, password */
-	IPC_AUTH_ANSWER = 5,      /* authd -> worker: status */
+	IPC_AUTH_USERPASS = 4,    /* worker -> authd: user, password, + fd */
+	IPC_AUTH_ANSWER = 5,      /* authd -> worker: status, reason */
 	IPC_CLIENT = 6,           /* master -> spare worker: address, + fd */
-	IPC_TYPE_MAX = 7,
+	IPC_IDENT = 7,            /* worker -> authd: 0, + the client's fd */
+	IPC_IDENT_ANSWER = 8,     /* authd -> worker: result, user */
+	IPC_THROTTLE_ASK = 9,     /* authd child -> authd: address, user */
+	IPC_THROTTLE_DELAY = 10,  /* authd -> authd child: delay (ms) */
+	IPC_THROTTLE_RESULT = 11, /* authd child -> authd: outcome */
+	IPC_TYPE_MAX = 12,
 };
+
+/*
+ * Why a check failed, in IPC_AUTH_ANSWER (second byte) and
+ * IPC_IDENT_ANSWER (first byte).  The worker maps it to the audit
+ * record's reason (auth_reason_str); the client's wire only ever sees
+ * RFC 1929 status 1 or SOCKS4 92/93, whatever the reason.
+ */
+enum auth_reason {
+	AUTH_R_OK = 0,
+	AUTH_R_BAD_PASSWORD = 1,
+	AUTH_R_UNKNOWN_USER = 2,
+	AUTH_R_ACCOUNT = 3,          /* expired, locked, not allowed */
+	AUTH_R_TIMEOUT = 4,          /* SOCKS5_AUTH_TIMEOUT passed */
+	AUTH_R_INTERNAL = 5,         /* PAM missing, password file refused */
+	AUTH_R_IDENT_UNREACHABLE = 6,
+	AUTH_R_IDENT_ERROR = 7,      /* identd answered ERROR */
+	AUTH_R_IDENT_MALFORMED = 8,  /* not an RFC 1413 reply to our query */
+	AUTH_R_MAX = 9,
+};
+
+/* Flags, third byte of IPC_AUTH_ANSWER. */
+enum { AUTH_F_THROTTLED = 1 };
+
+/* Outcomes in IPC_THROTTLE_RESULT. */
+enum throttle_outcome {
+	THROTTLE_SUCCESS = 0,        /* forget this address's and user's failures */
+	THROTTLE_FAILURE = 1,        /* a wrong user name or password */
+	THROTTLE_NOT_COUNTED = 2,    /* timeout, internal error: no guess made */
+};
+
+/* Text for the audit record; NULL for AUTH_R_OK or an unknown value. */
+const char *auth_reason_str(unsigned reason);
 
 enum ipc_from {
 	FROM_WORKER = 1,
 	FROM_HELPER = 2,
 	FROM_MASTER = 3,
+	FROM_AUTHD_CHILD = 4,     /* authd's per-request child to authd */
 };
 
 struct ipc_msgdef {
@@ -55,6 +93,9 @@ enum {
 	IPC_ADDRS_MAX = 8,
 	/* One address in a RESOLVE_ANSWER: family (4 or 6), 16 bytes. */
 	IPC_ADDR_LEN = 17,
+	/* The longest identd user id passed on (RFC 1413 allows 512; a
+	 * longer one is refused as malformed, SOCKS user names stop at 255). */
+	IPC_IDENT_USER_MAX = 255,
 };
 
 struct rd;
@@ -94,5 +135,12 @@ int ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
  */
 int ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
     size_t cap, size_t *len, int *fd_out, const struct timespec *deadline);
+
+/* The same for the first frame of a channel that may open with either of
+ * two requests (authd: IPC_AUTH_USERPASS or IPC_IDENT); *type is the one
+ * that came. */
+int ipc_recv_either(int fd, enum ipc_type a, enum ipc_type b,
+    enum ipc_from from, uint8_t *buf, size_t cap, size_t *len,
+    enum ipc_type *type, int *fd_out, const struct timespec *deadline);
 
 #endif

@@ -2,8 +2,9 @@
  * libFuzzer harness for what a helper or a worker decodes from the other
  * side: whole frames through ipc_recv (sent as one datagram on a
  * SOCK_SEQPACKET pair, as in production), the authd request payload, the
- * resolver answer and the IPC_CLIENT payload a spare decodes.  The first
- * byte selects the target.
+ * resolver answer, the IPC_CLIENT payload a spare decodes and the
+ * IPC_IDENT_ANSWER payload a worker decodes.  The first byte selects the
+ * target.
  */
 #include <sys/socket.h>
 
@@ -36,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		if (pair[0] == -1 &&
 		    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == -1)
@@ -49,10 +50,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* One frame queued: only the first call consumes it;
 			 * the rest time out at once (deadline in the past). */
 			int rc = ipc_recv(pair[1], (enum ipc_type)t,
-			    t == IPC_RESOLVE_ANSWER || t == IPC_AUTH_ANSWER ?
-			    FROM_HELPER : t == IPC_CLIENT ? FROM_MASTER :
-			    FROM_WORKER, buf, sizeof(buf), &len,
-			    &fd, &deadline);
+			    ipc_msgdef((uint16_t)t)->from, buf, sizeof(buf),
+			    &len, &fd, &deadline);
 			if (rc == 0 && len > sizeof(buf))
 				abort();
 			if (fd != -1)
@@ -60,7 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	case 1:
-		if (authd_request_parse(data + 1, size - 1, &client, &up) == 0 &&
+		if (authd_request_parse(data + 1, size - 1, &up) == 0 &&
 		    (up.user[0] == '\0' || strlen(up.user) > 255 ||
 		    strlen(up.pass) > 255))
 			abort();
@@ -73,6 +72,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ipc_endpoint_get(&r, &client) == 0 && rd_end(&r) == 0 &&
 		    client.ss_family != AF_INET && client.ss_family != AF_INET6)
 			abort();
+		break;
+	}
+	case 4: {
+		char user[IPC_IDENT_USER_MAX + 1];
+		unsigned reason;
+
+		if (ident_answer_parse(data + 1, size - 1, user, sizeof(user),
+		    &reason) == 0) {
+			if (reason >= AUTH_R_MAX ||
+			    (reason == AUTH_R_OK) != (user[0] != '\0'))
+				abort();
+			for (const char *c = user; *c != '\0'; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					abort();
+		}
 		break;
 	}
 	default:
