@@ -64,8 +64,10 @@ static struct {
 	bool use_pwd;
 } authd_state;
 
+/* The frames the SIGALRM handler sends, built before the alarm is set. */
 static int g_chan = -1, g_ctl = -1;
-static uint8_t g_flags;
+static uint8_t g_answer[IPC_HDR_LEN + 3], g_result[IPC_HDR_LEN + 1];
+static int g_answer_len, g_result_len;
 
 struct pam_creds {
 	const char *user;
@@ -191,7 +193,7 @@ authd_setup(const struct conf *conf, const int *fds, size_t n)
 	const struct conf_vars *v = conf_vars(conf);
 
 	for (size_t i = 0; i < n && authd_state.n_local < AUTHD_LOCAL_MAX; i++) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = { 0 };
 		socklen_t len = sizeof(ss);
 		int type = 0;
 		socklen_t tlen = sizeof(type);
@@ -235,6 +237,8 @@ client_socket(int fd, struct sockaddr_storage *peer,
 	socklen_t len = sizeof(int), plen = sizeof(*peer), llen = sizeof(*local);
 	int type = 0, listening = 1;
 
+	memset(peer, 0, sizeof(*peer));
+	memset(local, 0, sizeof(*local));
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 	    type != SOCK_STREAM)
 		return ERR_PROTO;
@@ -267,15 +271,32 @@ report(int ctl, enum throttle_outcome outcome)
 }
 
 /* SOCKS5_AUTH_TIMEOUT passed in PAM (a hung module: an unreachable LDAP
- * server).  Only sendmsg and _exit are called, both async-signal-safe
- * (ipc_send builds its frame on the stack). */
+ * server): "no", reason timeout, not counted as a guess.  Only send(2)
+ * and _exit(2), both async-signal-safe, on frames built beforehand. */
 static void
 on_auth_timeout(int sig)
 {
 	(void)sig;
-	report(g_ctl, THROTTLE_NOT_COUNTED);
-	answer_userpass(g_chan, AUTH_R_TIMEOUT, g_flags);
+	if (g_result_len > 0)
+		(void)send(g_ctl, g_result, (size_t)g_result_len, MSG_NOSIGNAL);
+	if (g_answer_len > 0)
+		(void)send(g_chan, g_answer, (size_t)g_answer_len, MSG_NOSIGNAL);
 	_exit(0);
+}
+
+static void
+arm_timeout(int chan, int ctl, uint8_t flags, unsigned seconds)
+{
+	uint8_t a[3] = { 1, AUTH_R_TIMEOUT, flags }, o = THROTTLE_NOT_COUNTED;
+
+	g_chan = chan;
+	g_ctl = ctl;
+	g_answer_len = ipc_frame(IPC_AUTH_ANSWER, a, sizeof(a), g_answer,
+	    sizeof(g_answer));
+	g_result_len = ipc_frame(IPC_THROTTLE_RESULT, &o, 1, g_result,
+	    sizeof(g_result));
+	signal(SIGALRM, on_auth_timeout);
+	alarm(seconds);
 }
 
 static void
@@ -337,6 +358,7 @@ serve_userpass(int chan, int ctl, const struct conf *conf, uint8_t *req,
 	char rhost[NET_ADDRSTR_MAX];
 	unsigned reason;
 	uint32_t delay = 0;
+	uint8_t flags;
 	int rc;
 
 	rc = authd_request_parse(req, len, &up);
@@ -352,9 +374,7 @@ serve_userpass(int chan, int ctl, const struct conf *conf, uint8_t *req,
 		answer_userpass(chan, AUTH_R_INTERNAL, 0);
 		_exit(0);
 	}
-	g_chan = chan;
-	g_ctl = ctl;
-	g_flags = delay > 0 ? AUTH_F_THROTTLED : 0;
+	flags = delay > 0 ? AUTH_F_THROTTLED : 0;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	add_ms(&t, delay);
 	sleep_until(&t);
@@ -366,8 +386,7 @@ serve_userpass(int chan, int ctl, const struct conf *conf, uint8_t *req,
 		inet_ntop(AF_INET6,
 		    &((const struct sockaddr_in6 *)peer)->sin6_addr, rhost,
 		    sizeof(rhost));
-	signal(SIGALRM, on_auth_timeout);
-	alarm(v->auth_timeout_s);
+	arm_timeout(chan, ctl, flags, v->auth_timeout_s);
 	if (authd_state.use_pwd) {
 		reason = pwdfile_check(authd_state.pwd, up.user, up.pass);
 	} else {
@@ -383,7 +402,7 @@ serve_userpass(int chan, int ctl, const struct conf *conf, uint8_t *req,
 		add_ms(&t, AUTHD_FAIL_FLOOR_MS);
 		sleep_until(&t);
 	}
-	answer_userpass(chan, reason, g_flags);
+	answer_userpass(chan, reason, flags);
 	_exit(0);
 }
 

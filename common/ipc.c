@@ -70,10 +70,25 @@ ipc_msgdef(uint16_t type)
 }
 
 int
+ipc_frame(enum ipc_type type, const void *payload, size_t len, uint8_t *out,
+    size_t cap)
+{
+	const struct ipc_msgdef *def = ipc_msgdef((uint16_t)type);
+	struct wr w;
+
+	if (def == NULL || len < def->min_len || len > def->max_len)
+		return ERR_PROTO;
+	wr_init(&w, out, cap);
+	if (wr_u16be(&w, (uint16_t)type) != 0 || wr_u16be(&w, (uint16_t)len) != 0 ||
+	    wr_bytes(&w, payload, len) != 0)
+		return ERR_PROTO;
+	return (int)w.off;
+}
+
+int
 ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
     int pass_fd)
 {
-	const struct ipc_msgdef *def = ipc_msgdef((uint16_t)type);
 	uint8_t frame[IPC_FRAME_MAX];
 	union {
 		struct cmsghdr align;
@@ -81,17 +96,13 @@ ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
 	} control;
 	struct iovec iov;
 	struct msghdr msg;
-	struct wr w;
 	ssize_t n;
+	int flen;
 
-	if (def == NULL || len < def->min_len || len > def->max_len)
-		return ERR_PROTO;
-	wr_init(&w, frame, sizeof(frame));
-	if (wr_u16be(&w, (uint16_t)type) != 0 || wr_u16be(&w, (uint16_t)len) != 0 ||
-	    wr_bytes(&w, payload, len) != 0)
-		return ERR_PROTO;
+	if ((flen = ipc_frame(type, payload, len, frame, sizeof(frame))) < 0)
+		return flen;
 	iov.iov_base = frame;
-	iov.iov_len = w.off;
+	iov.iov_len = (size_t)flen;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
@@ -113,7 +124,7 @@ ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
 	if (n == -1)
 		return errno == EPIPE || errno == ECONNRESET ||
 		    errno == ECONNREFUSED ? ERR_EOF : ERR_SYS;
-	return (size_t)n == w.off ? 0 : ERR_SYS;
+	return n == flen ? 0 : ERR_SYS;
 }
 
 static int

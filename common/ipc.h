@@ -116,6 +116,12 @@ int ipc_endpoint_get(struct rd *r, struct sockaddr_storage *ss);
 /* The row for type, or NULL for a type that does not exist. */
 const struct ipc_msgdef *ipc_msgdef(uint16_t type);
 
+/* Build the frame ipc_send would send into out (cap bytes); its length,
+ * or ERR_PROTO (bounds) / ERR_NOSPACE.  For a frame that must be sent
+ * from a signal handler with nothing but send(2). */
+int ipc_frame(enum ipc_type type, const void *payload, size_t len,
+    uint8_t *out, size_t cap);
+
 /*
  * Send one frame; pass_fd >= 0 attaches that descriptor (SCM_RIGHTS).
  * The payload must fit the type's bounds: a violation is our bug, so it
