@@ -221,6 +221,8 @@ matrix_start() {
 	assert_field reply 91
 	[ "$(audit_count "$AUDIT" event request method ident user carol reply 0)" -eq 1 ]
 	[ "$(audit_count "$AUDIT" event request method ident user mallory reply 2)" -eq 1 ]
+	[ "$(audit_count "$AUDIT" event request version 4 method none user None userid carol reply 91)" -eq 1 ] ||
+	    fail "the SOCKS4 USERID is not recorded as unverified: $(cat "$AUDIT")"
 	daemon_stop "$D_PID"
 	# No user list and no demand: an answer changes nothing, no query.
 	start "permit - - - - - -"

@@ -180,6 +180,8 @@ session_reply(struct session *s, bool permit, uint8_t rep5,
 	rec.version = s->version;
 	rec.method = method_name(s);
 	rec.user = s->user;
+	rec.userid = s->version == SOCKS_V4 && s->req.userid[0] != '\0' ?
+	    s->req.userid : NULL;
 	rec.cmd = cmd_name(s->req.cmd);
 	rec.dest = s->dest_str[0] != '\0' ? s->dest_str : NULL;
 	rec.rule = s->rule[0] != '\0' ? s->rule : NULL;
