@@ -337,3 +337,17 @@ pwd_file() {
 	"$PY" -c "import sys; sys.exit(0 if float('$e1') >= 0.25 and float('$e2') >= 0.25 else 1)" ||
 	    fail "a refusal came before the 250 ms floor: $e1 $e2"
 }
+
+@test "inetd mode (-i): identd through authd, which knows the inetd client's own socket" {
+	local t=$BATS_TEST_TMPDIR a
+	a=$(src_addr)
+	write_conf "$t/socks5.conf" "set SOCKS5_DEMAND_IDENT" "permit - - - - - -"
+	identd_start "$a" match carol
+	bg inetd "$PY" "$HELPERS/launch.py" inetd --port-file "$t/port" \
+	    --status-file "$t/status" -- "$SOCKS5D" -i -f "$t/socks5.conf" -a "$t/audit.jsonl"
+	wait_until 10 test -s "$t/port" || fail "launcher did not start"
+	run socks -p "127.0.0.1:$(cat "$t/port")" -v 4 --src "$a" --user carol -P "$EH_PORT" send:x shutdown recv
+	assert_field reply 90
+	[ "$(queries)" -eq 1 ] || fail "$(queries) queries"
+	wait_until 20 test -s "$t/status" || fail "socks5d -i did not exit"
+}

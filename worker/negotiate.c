@@ -28,6 +28,8 @@ session_ident_start(struct session *s)
 	const struct conf_vars *v = conf_vars(s->conf);
 
 	s->ident_chan = -1;
+	/* No answer until one comes (also when none is asked for). */
+	s->ident_reason = AUTH_R_IDENT_UNREACHABLE;
 	if (s->client_sa == NULL || s->opts->authd_door < 0 || v->noident ||
 	    !(v->demand_ident || rules_could_permit(s->conf, s->client_sa,
 	    CONF_AUTH_NONE, true)))
@@ -40,7 +42,6 @@ session_ident_start(struct session *s)
 		s->ident_deadline.tv_sec++;
 		s->ident_deadline.tv_nsec -= 1000000000;
 	}
-	s->ident_reason = AUTH_R_IDENT_UNREACHABLE;
 	if (authd_ident_start(s->opts->authd_door, s->client->in_fd,
 	    &s->ident_chan) != 0)
 		log_warnx("authd unavailable: no identd query");
@@ -90,7 +91,9 @@ session_ident_apply(struct session *s)
 	bool demand = conf_vars(s->conf)->demand_ident;
 	const char *user;
 
-	if (!s->ident_asked || s->method != METHOD_NONE)
+	/* Under the demand a query that could not even be asked (no authd,
+	 * no client address) is no answer: fail closed. */
+	if (s->method != METHOD_NONE || (!s->ident_asked && !demand))
 		return 0;
 	user = session_ident_user(s);
 	if (s->version == SOCKS_V4 && demand &&
