@@ -21,6 +21,7 @@
  */
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,6 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/net.h"
-#include "common/rd.h"
 #include "common/wr.h"
 
 enum {
@@ -110,23 +110,22 @@ throttle_ask(struct throttle *t, const uint8_t *akey, size_t alen,
 	    strlen(user), now);
 	uint32_t f = a->failures > u->failures ? a->failures : u->failures;
 	uint32_t ms = delay_for(f, max_s);
+	bool a_hot, u_hot;
 
-	if (ms > 0 && (!a->logged || !u->logged)) {
-		char text[NET_ADDRSTR_MAX];
-		struct sockaddr_storage ss;
-		struct rd r;
+	a_hot = a->failures >= THROTTLE_FREE;
+	u_hot = u->failures >= THROTTLE_FREE;
+	/* Once per burst of each key: until a success or THROTTLE_FORGET_S. */
+	if (ms > 0 && ((a_hot && !a->logged) || (u_hot && !u->logged))) {
+		char text[INET6_ADDRSTRLEN] = "?";
 
-		rd_init(&r, akey, alen);
-		if (ipc_addr_get(&r, &ss) == 0)
-			net_addr_format((struct sockaddr *)&ss, text,
-			    sizeof(text));
-		else
-			snprintf(text, sizeof(text), "?");
-		/* Once per burst: until a success or THROTTLE_FORGET_S. */
-		log_warnx("throttling logins from %s (per /64 for IPv6) or "
-		    "for '%s' after %u failures: each further attempt waits "
-		    "up to %u s", text, user, f, max_s);
-		a->logged = u->logged = true;
+		(void)inet_ntop(akey[0] == 4 ? AF_INET : AF_INET6, akey + 1,
+		    text, sizeof(text));
+		log_warnx("throttling logins %s %s%s (%u failures): each "
+		    "further attempt waits up to %u s", a_hot ? "from" : "for",
+		    a_hot ? text : user, a_hot && akey[0] == 6 ? "/64" : "",
+		    f, max_s);
+		a->logged = a->logged || a_hot;
+		u->logged = u->logged || u_hot;
 	}
 	a->failures++;
 	u->failures++;
