@@ -51,7 +51,7 @@ auth_reason_str(unsigned reason)
 		[AUTH_R_UNKNOWN_USER] = "unknown user",
 		[AUTH_R_ACCOUNT] = "account expired or locked",
 		[AUTH_R_TIMEOUT] = "timeout",
-		[AUTH_R_INTERNAL] = "authd cannot check passwords",
+		[AUTH_R_INTERNAL] = "authd could not check",
 		[AUTH_R_IDENT_UNREACHABLE] = "identd unreachable",
 		[AUTH_R_IDENT_ERROR] = "identd answered ERROR",
 		[AUTH_R_IDENT_MALFORMED] = "identd reply malformed",

@@ -52,7 +52,8 @@ enum auth_reason {
 	AUTH_R_UNKNOWN_USER = 2,
 	AUTH_R_ACCOUNT = 3,          /* expired, locked, not allowed */
 	AUTH_R_TIMEOUT = 4,          /* SOCKS5_AUTH_TIMEOUT passed */
-	AUTH_R_INTERNAL = 5,         /* PAM missing, password file refused */
+	AUTH_R_INTERNAL = 5,         /* PAM missing, password file refused, a
+	                              * socket that is not the client's */
 	AUTH_R_IDENT_UNREACHABLE = 6,
 	AUTH_R_IDENT_ERROR = 7,      /* identd answered ERROR */
 	AUTH_R_IDENT_MALFORMED = 8,  /* not an RFC 1413 reply to our query */
