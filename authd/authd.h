@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct conf;
 struct timespec;
@@ -59,11 +60,80 @@ int resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
  * malformed.  The password is wiped from up on failure. */
 struct socks5_userpass;
 int authd_request_parse(const uint8_t *buf, size_t len,
-    struct sockaddr_storage *client, struct socks5_userpass *up);
+    struct socks5_userpass *up);
 
-/* Helper side entry points (each runs its door loop and never returns). */
-void authd_serve_channel(int chan, const struct conf *conf)
+/* Decode an IPC_IDENT_ANSWER payload (worker side): *reason, and the user
+ * (NUL-terminated in user, cap >= IPC_IDENT_USER_MAX + 1) when it is
+ * AUTH_R_OK.  ERR_PROTO when malformed (a user with a control byte, a
+ * user with a failure reason, an unknown reason). */
+int ident_answer_parse(const uint8_t *buf, size_t len, char *user, size_t cap,
+    unsigned *reason);
+
+/*
+ * authd's own state, set up once in the long-lived authd process before
+ * any request (authd/authd.c): the local addresses clients reach the
+ * daemon on (from the descriptors the master gives authd to close: listen
+ * sockets, or in inetd mode the client's own socket), and the password
+ * file when SOCKS5_PWDFILE is set.
+ */
+void authd_setup(const struct conf *conf, const int *fds, size_t n);
+
+/* A per-request child: serve one channel (one IPC_AUTH_USERPASS or one
+ * IPC_IDENT) and exit.  ctl is the socketpair end to the authd process
+ * that keeps the throttling counters. */
+void authd_serve_channel(int chan, int ctl, const struct conf *conf)
     __attribute__((noreturn));
+
+/* RFC 1413 (authd/ident.c).  A reply is at most this long, EOL included. */
+enum { IDENT_LINE_MAX = 1000 };
+
+/* Parse one identd reply (the whole bytes the connection carried) to our
+ * query "port_client , port_local".  0 with the user id in user (cap bytes;
+ * 1..255 bytes and no control byte); ERR_DENIED for an ERROR reply;
+ * ERR_PROTO for anything else.  *reason says which (enum auth_reason). */
+int ident_reply_parse(const uint8_t *buf, size_t len, uint16_t port_client,
+    uint16_t port_local, char *user, size_t cap, unsigned *reason);
+
+/* Ask the identd on peer's host who owns the connection peer -> local,
+ * from local's address, until deadline.  Returns an enum auth_reason. */
+unsigned ident_query(const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *local, const struct timespec *deadline,
+    char *user, size_t cap);
+
+/* The password file (authd/pwdfile.c). */
+struct pwdfile;
+int pwdfile_load(const char *path, struct pwdfile **out);
+void pwdfile_free(struct pwdfile *pf);
+/* An enum auth_reason: OK, BAD_PASSWORD, UNKNOWN_USER or INTERNAL. */
+unsigned pwdfile_check(const struct pwdfile *pf, const char *user,
+    const char *pass);
+
+/* Throttling (authd/throttle.c), in the authd process. */
+enum { THROTTLE_SLOTS = 1024 };
+
+struct throttle_entry {
+	uint8_t key[255];
+	uint16_t klen;
+	bool used;
+	bool logged;         /* the burst has been logged */
+	uint32_t failures;
+	time_t last;         /* CLOCK_MONOTONIC seconds of the last attempt */
+};
+
+struct throttle {
+	struct throttle_entry addr[THROTTLE_SLOTS];
+	struct throttle_entry user[THROTTLE_SLOTS];
+};
+
+/* The key of a client address; its length, 0 if not AF_INET/AF_INET6. */
+size_t throttle_addr_key(const struct sockaddr *sa, uint8_t *key,
+    size_t cap);
+/* The delay (ms) the attempt of (address key, user) must wait; counts it
+ * as a failure until throttle_result says otherwise. */
+uint32_t throttle_ask(struct throttle *t, const uint8_t *akey, size_t alen,
+    const char *user, unsigned max_s);
+void throttle_result(struct throttle *t, const uint8_t *akey, size_t alen,
+    const char *user, int outcome);
 void resolver_serve_channel(int chan) __attribute__((noreturn));
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/proctitle.h"
+#include "common/rd.h"
+#include "common/wr.h"
+#include "conf/conf.h"
 
 /* Children serving channels at once, per helper: past this a new channel
  * is closed unanswered (its worker fails closed) instead of forking without
@@ -35,21 +39,109 @@ helper_drop(uid_t uid, gid_t gid)
 		fatal("resolver: cannot drop privileges");
 }
 
+/* authd's side of its per-request children (authd's process only): one
+ * control socket per child, over which the child asks the throttling
+ * delay of its attempt once and reports the outcome once. */
+struct ctl_slot {
+	int fd;                        /* -1: free */
+	bool asked, reported;
+	uint8_t akey[IPC_ADDR_LEN];
+	size_t alen;
+	char user[256];
+};
+
+/* Globals: the throttling counters, authd's alone (helper.c's loop is the
+ * only writer); static so the resolver, which never touches them, costs
+ * no memory for them. */
+static struct throttle counters;
+
+static void
+ctl_message(struct ctl_slot *c, const struct conf *conf)
+{
+	uint8_t buf[IPC_ADDR_LEN + 1 + 255], ans[4];
+	struct sockaddr_storage ss;
+	enum ipc_type type;
+	const uint8_t *u;
+	uint8_t ulen, outcome;
+	struct rd r;
+	size_t len;
+	struct wr w;
+	uint32_t ms;
+
+	if (ipc_recv_either(c->fd, IPC_THROTTLE_ASK, IPC_THROTTLE_RESULT,
+	    FROM_AUTHD_CHILD, buf, sizeof(buf), &len, &type, NULL, NULL) != 0)
+		goto drop;
+	rd_init(&r, buf, len);
+	if (type == IPC_THROTTLE_ASK) {
+		if (c->asked || ipc_addr_get(&r, &ss) != 0 ||
+		    rd_u8(&r, &ulen) != 0 || ulen == 0 ||
+		    rd_bytes(&r, ulen, &u) != 0 || rd_end(&r) != 0 ||
+		    memchr(u, '\0', ulen) != NULL)
+			goto drop;
+		c->asked = true;
+		c->alen = IPC_ADDR_LEN;
+		memcpy(c->akey, buf, IPC_ADDR_LEN);
+		memcpy(c->user, u, ulen);
+		c->user[ulen] = '\0';
+		ms = throttle_ask(&counters, c->akey, c->alen, c->user,
+		    conf_vars(conf)->auth_delay_max_s);
+		wr_init(&w, ans, sizeof(ans));
+		(void)wr_u32be(&w, ms);
+		if (ipc_send(c->fd, IPC_THROTTLE_DELAY, ans, w.off, -1) != 0)
+			goto drop;
+		return;
+	}
+	if (!c->asked || c->reported || rd_u8(&r, &outcome) != 0 ||
+	    rd_end(&r) != 0 || outcome > THROTTLE_NOT_COUNTED)
+		goto drop;
+	c->reported = true;
+	throttle_result(&counters, c->akey, c->alen, c->user, outcome);
+	return;
+drop:
+	/* The end of the child (EOF), or a frame out of order: either way
+	 * this slot is done.  An attempt asked about and never reported
+	 * stays counted as a failure. */
+	close(c->fd);
+	c->fd = -1;
+}
+
 /* The helper's main loop: take channels from the door, fork a child per
  * channel.  Ends when the door closes (the master is gone). */
 static void __attribute__((noreturn))
 helper_loop(enum helper_kind kind, int door, const struct conf *conf)
 {
+	static struct ctl_slot slots[HELPER_CHILDREN_MAX];
+	struct pollfd pfd[1 + HELPER_CHILDREN_MAX];
 	size_t running = 0;
 
+	for (size_t i = 0; i < HELPER_CHILDREN_MAX; i++)
+		slots[i].fd = -1;
 	for (;;) {
 		uint8_t payload[4];
-		size_t len;
+		size_t len, n = 1, free_slot = HELPER_CHILDREN_MAX;
+		int ctl[2] = { -1, -1 };
 		pid_t pid;
 		int chan, rc;
 
 		while (running > 0 && waitpid(-1, NULL, WNOHANG) > 0)
 			running--;
+		pfd[0] = (struct pollfd){ .fd = door, .events = POLLIN };
+		for (size_t i = 0; i < HELPER_CHILDREN_MAX; i++) {
+			pfd[n++] = (struct pollfd){ .fd = slots[i].fd,
+			    .events = POLLIN };
+			if (slots[i].fd == -1 && free_slot == HELPER_CHILDREN_MAX)
+				free_slot = i;
+		}
+		if (poll(pfd, n, -1) == -1) {
+			if (errno != EINTR)
+				fatal("poll");
+			continue;
+		}
+		for (size_t i = 0; i < HELPER_CHILDREN_MAX; i++)
+			if (slots[i].fd != -1 && pfd[1 + i].revents != 0)
+				ctl_message(&slots[i], conf);
+		if (pfd[0].revents == 0)
+			continue;
 		rc = ipc_recv(door, IPC_OPEN, FROM_WORKER, payload,
 		    sizeof(payload), &len, &chan, NULL);
 		if (rc == ERR_EOF)
@@ -62,7 +154,10 @@ helper_loop(enum helper_kind kind, int door, const struct conf *conf)
 				close(chan);
 			continue;
 		}
-		if (running >= HELPER_CHILDREN_MAX) {
+		if (running >= HELPER_CHILDREN_MAX ||
+		    free_slot == HELPER_CHILDREN_MAX || (kind == HELPER_AUTHD &&
+		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    ctl) == -1)) {
 			log_warnx("%d requests in progress; refusing another",
 			    HELPER_CHILDREN_MAX);
 			close(chan);
@@ -71,14 +166,27 @@ helper_loop(enum helper_kind kind, int door, const struct conf *conf)
 		pid = fork();
 		if (pid == 0) {
 			close(door);
-			if (kind == HELPER_AUTHD)
-				authd_serve_channel(chan, conf);
+			if (kind == HELPER_AUTHD) {
+				for (size_t i = 0; i < HELPER_CHILDREN_MAX; i++)
+					if (slots[i].fd != -1)
+						close(slots[i].fd);
+				close(ctl[0]);
+				authd_serve_channel(chan, ctl[1], conf);
+			}
 			resolver_serve_channel(chan);
 		}
-		if (pid == -1)
+		if (pid == -1) {
 			log_warn("fork");
-		else
+			if (ctl[0] != -1)
+				close(ctl[0]);
+		} else {
 			running++;
+			if (ctl[0] != -1)
+				slots[free_slot] = (struct ctl_slot){
+				    .fd = ctl[0] };
+		}
+		if (ctl[1] != -1)
+			close(ctl[1]);
 		close(chan);
 	}
 }
@@ -100,18 +208,18 @@ helper_start(struct helper *h, const struct conf *conf, uid_t uid, gid_t gid,
 	}
 	if (pid == 0) {
 		close(door[1]);
-		for (size_t i = 0; i < n_close; i++)
-			if (close_fds[i] >= 0)
-				close(close_fds[i]);
 		proc_child_signals();
 		/* Die with the master rather than serve stale doors. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		if (h->kind == HELPER_AUTHD) {
 			proctitle_set("socks5d: authd");
 			log_procname("authd");
-			/* Once, here: each request's child inherits it.  If it
-			 * fails, every password check answers "refused". */
-			(void)authd_pam_load();
+			/* Once, here: each request's child inherits libpam or
+			 * the password file, and the addresses clients reach
+			 * the daemon on (the listen sockets, about to be
+			 * closed).  If loading fails, every password check
+			 * answers "refused". */
+			authd_setup(conf, close_fds, n_close);
 		} else {
 			proctitle_set("socks5d: resolver");
 			log_procname("resolver");
@@ -119,6 +227,9 @@ helper_start(struct helper *h, const struct conf *conf, uid_t uid, gid_t gid,
 			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 				fatal("PR_SET_NO_NEW_PRIVS");
 		}
+		for (size_t i = 0; i < n_close; i++)
+			if (close_fds[i] >= 0)
+				close(close_fds[i]);
 		helper_loop(h->kind, door[0], conf);
 	}
 	close(door[0]);

@@ -7,6 +7,12 @@
  * authd ever calls it.  authd loads it once at start (as root, before any
  * request), and its per-request children inherit the loaded copy.
  *
+ * Why RTLD_GLOBAL and dlsym(RTLD_DEFAULT): the entry points are looked up
+ * the way a linked program's would be, in load order, so a PAM library
+ * interposed with LD_PRELOAD (pam_wrapper, the harness Samba and SSSD test
+ * with) wins over the libpam loaded here.  dlsym(handle) would bypass it
+ * and read /etc/pam.d behind the wrapper's back.
+ *
  * Globals: pam_fns, the resolved entry points, written once by
  * authd_pam_load in authd.
  */
@@ -22,21 +28,19 @@ struct authd_pam pam_fns;
 int
 authd_pam_load(void)
 {
-	void *lib;
-
 	if (pam_fns.start != NULL)
 		return 0;
-	if ((lib = dlopen("libpam.so.0", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if (dlopen("libpam.so.0", RTLD_NOW | RTLD_GLOBAL) == NULL) {
 		log_warnx("cannot load libpam.so.0: %s", dlerror());
 		return ERR_SYS;
 	}
 	/* The casts go through void * as POSIX dlsym requires. */
-	*(void **)&pam_fns.start = dlsym(lib, "pam_start");
-	*(void **)&pam_fns.end = dlsym(lib, "pam_end");
-	*(void **)&pam_fns.set_item = dlsym(lib, "pam_set_item");
-	*(void **)&pam_fns.authenticate = dlsym(lib, "pam_authenticate");
-	*(void **)&pam_fns.acct_mgmt = dlsym(lib, "pam_acct_mgmt");
-	*(void **)&pam_fns.strerror = dlsym(lib, "pam_strerror");
+	*(void **)&pam_fns.start = dlsym(RTLD_DEFAULT, "pam_start");
+	*(void **)&pam_fns.end = dlsym(RTLD_DEFAULT, "pam_end");
+	*(void **)&pam_fns.set_item = dlsym(RTLD_DEFAULT, "pam_set_item");
+	*(void **)&pam_fns.authenticate = dlsym(RTLD_DEFAULT, "pam_authenticate");
+	*(void **)&pam_fns.acct_mgmt = dlsym(RTLD_DEFAULT, "pam_acct_mgmt");
+	*(void **)&pam_fns.strerror = dlsym(RTLD_DEFAULT, "pam_strerror");
 	if (pam_fns.start == NULL || pam_fns.end == NULL ||
 	    pam_fns.set_item == NULL || pam_fns.authenticate == NULL ||
 	    pam_fns.acct_mgmt == NULL || pam_fns.strerror == NULL) {

@@ -26,6 +26,8 @@ struct audit_rec {
 	int version;            /* 4 or 5 */
 	const char *method;     /* none userpass ident */
 	const char *user;
+	const char *userid;     /* SOCKS4 USERID as sent: unverified, never
+	                         * a user for user lists (grammar 2 step 3) */
 	const char *cmd;        /* connect bind udp */
 	const char *dest;       /* as the client asked */
 	const char *via;        /* upstream SOCKS server */

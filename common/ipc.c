@@ -17,19 +17,32 @@
 #include "common/wr.h"
 
 /* Payload bounds.  RESOLVE: u8 length + 1..255 name bytes.  ANSWER: u8
- * status, u8 count, count addresses.  USERPASS: client address as an
- * IPC_ADDR (17) + u16 port, then u8-prefixed user (1..255) and password
- * (0..255).  FORK, FORKED, REAPED: fixed (ipc.h).  The last column is the
- * number of descriptors ipc_recv_msg requires (IPC_OPEN's is taken by
- * ipc_recv). */
+ * status, u8 count, count addresses.  USERPASS: u8-prefixed user (1..255)
+ * and password (0..255), with the client's socket attached (authd reads
+ * the address from the socket, never from the worker's words).
+ * AUTH_ANSWER: u8 status (0 accepted, 1 refused), u8 auth_reason, u8
+ * flags.  IDENT: one zero byte, with the client's socket.  IDENT_ANSWER:
+ * u8 auth_reason, u8 length + user (present exactly when the reason is
+ * AUTH_R_OK).  THROTTLE_ASK: client address (17), u8-prefixed user
+ * (1..255).  THROTTLE_DELAY: u32 ms.  THROTTLE_RESULT: u8
+ * throttle_outcome.  FORK, FORKED, REAPED: fixed (ipc.h).  The last column
+ * is the number of descriptors a frame of the type carries (ipc_recv_msg
+ * requires exactly that many; IPC_OPEN's is taken by ipc_recv). */
 static const struct ipc_msgdef ipc_table[] = {
 	{ IPC_OPEN, FROM_WORKER, 1, 1, 1, "open" },
 	{ IPC_RESOLVE, FROM_WORKER, 2, 256, 0, "resolve" },
 	{ IPC_RESOLVE_ANSWER, FROM_HELPER, 2, 2 + IPC_ADDRS_MAX * IPC_ADDR_LEN,
 	    0, "resolve-answer" },
-	{ IPC_AUTH_USERPASS, FROM_WORKER, IPC_ADDR_LEN + 2 + 2 + 1,
-	    IPC_ADDR_LEN + 2 + 2 + 255 + 255, 0, "auth-userpass" },
-	{ IPC_AUTH_ANSWER, FROM_HELPER, 1, 1, 0, "auth-answer" },
+	{ IPC_AUTH_USERPASS, FROM_WORKER, 2 + 1, 2 + 255 + 255, 1,
+	    "auth-userpass" },
+	{ IPC_AUTH_ANSWER, FROM_HELPER, 3, 3, 0, "auth-answer" },
+	{ IPC_IDENT, FROM_WORKER, 1, 1, 1, "ident" },
+	{ IPC_IDENT_ANSWER, FROM_HELPER, 2, 2 + IPC_IDENT_USER_MAX, 0,
+	    "ident-answer" },
+	{ IPC_THROTTLE_ASK, FROM_AUTHD_CHILD, IPC_ADDR_LEN + 2,
+	    IPC_ADDR_LEN + 1 + 255, 0, "throttle-ask" },
+	{ IPC_THROTTLE_DELAY, FROM_HELPER, 4, 4, 0, "throttle-delay" },
+	{ IPC_THROTTLE_RESULT, FROM_AUTHD_CHILD, 1, 1, 0, "throttle-result" },
 	{ IPC_FORK, FROM_MASTER, IPC_FORK_LEN, IPC_FORK_LEN, IPC_FORK_FDS,
 	    "fork" },
 	{ IPC_FORKED, FROM_FORKER, IPC_FORKED_LEN, IPC_FORKED_LEN, 0,
@@ -41,6 +54,23 @@ static const struct ipc_msgdef ipc_table[] = {
 	    IPC_UPSTREAM_DOWN_LEN, 0, "upstream-down" },
 };
 
+const char *
+auth_reason_str(unsigned reason)
+{
+	static const char *const text[AUTH_R_MAX] = {
+		[AUTH_R_BAD_PASSWORD] = "bad password",
+		[AUTH_R_UNKNOWN_USER] = "unknown user",
+		[AUTH_R_ACCOUNT] = "account expired or locked",
+		[AUTH_R_TIMEOUT] = "timeout",
+		[AUTH_R_INTERNAL] = "authd could not check",
+		[AUTH_R_IDENT_UNREACHABLE] = "identd unreachable",
+		[AUTH_R_IDENT_ERROR] = "identd answered ERROR",
+		[AUTH_R_IDENT_MALFORMED] = "identd reply malformed",
+	};
+
+	return reason < AUTH_R_MAX ? text[reason] : NULL;
+}
+
 const struct ipc_msgdef *
 ipc_msgdef(uint16_t type)
 {
@@ -48,6 +78,22 @@ ipc_msgdef(uint16_t type)
 		if (ipc_table[i].type == type)
 			return &ipc_table[i];
 	return NULL;
+}
+
+int
+ipc_frame(enum ipc_type type, const void *payload, size_t len, uint8_t *out,
+    size_t cap)
+{
+	const struct ipc_msgdef *def = ipc_msgdef((uint16_t)type);
+	struct wr w;
+
+	if (def == NULL || len < def->min_len || len > def->max_len)
+		return ERR_PROTO;
+	wr_init(&w, out, cap);
+	if (wr_u16be(&w, (uint16_t)type) != 0 || wr_u16be(&w, (uint16_t)len) != 0 ||
+	    (len > 0 && wr_bytes(&w, payload, len) != 0))
+		return ERR_PROTO;
+	return (int)w.off;
 }
 
 int
@@ -164,7 +210,8 @@ close_fds(int *fds, size_t n)
 /* One frame from `from`; expect 0 takes any type.  With exact_fds the
  * type's n_fds descriptors must come, else at most max_fds may. */
 static int
-recv_frame(int fd, uint16_t expect, enum ipc_from from, uint16_t *type,
+recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
+    uint16_t *type,
     uint8_t *buf, size_t cap, size_t *len, int *fds, size_t max_fds,
     bool exact_fds, const struct timespec *deadline)
 {
@@ -219,7 +266,8 @@ recv_frame(int fd, uint16_t expect, enum ipc_from from, uint16_t *type,
 	rd_init(&r, frame, (size_t)n);
 	if (rd_u16be(&r, type) != 0 || rd_u16be(&r, &plen) != 0)
 		goto fail;
-	if ((def = ipc_msgdef(*type)) == NULL || (expect != 0 && *type != expect) ||
+	if ((def = ipc_msgdef(*type)) == NULL ||
+	    (expect != 0 && *type != expect && *type != expect2) ||
 	    def->from != from || plen < def->min_len || plen > def->max_len ||
 	    plen > cap || rd_bytes(&r, plen, &payload) != 0 || rd_end(&r) != 0 ||
 	    (exact_fds && n_fds != def->n_fds))
@@ -241,10 +289,29 @@ ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
 	uint16_t type;
 	int rc;
 
-	rc = recv_frame(fd, (uint16_t)expect, from, &type, buf, cap, len, &got,
+	rc = recv_frame(fd, (uint16_t)expect, (uint16_t)expect, from, &type, buf,
+	    cap, len, &got,
 	    fd_out != NULL ? 1 : 0, false, deadline);
 	if (fd_out != NULL)
 		*fd_out = rc == 0 ? got : -1;
+	return rc;
+}
+
+int
+ipc_recv_either(int fd, enum ipc_type a, enum ipc_type b,
+    enum ipc_from from, uint8_t *buf, size_t cap, size_t *len,
+    enum ipc_type *got_type, int *fd_out, const struct timespec *deadline)
+{
+	int got = -1;
+	uint16_t type;
+	int rc;
+
+	rc = recv_frame(fd, (uint16_t)a, (uint16_t)b, from, &type, buf, cap, len,
+	    &got, fd_out != NULL ? 1 : 0, false, deadline);
+	if (fd_out != NULL)
+		*fd_out = rc == 0 ? got : -1;
+	if (rc == 0)
+		*got_type = (enum ipc_type)type;
 	return rc;
 }
 
@@ -254,7 +321,7 @@ ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
 {
 	for (size_t i = 0; i < IPC_FDS_MAX; i++)
 		fds[i] = -1;
-	return recv_frame(fd, 0, from, type, buf, cap, len, fds, IPC_FDS_MAX,
+	return recv_frame(fd, 0, 0, from, type, buf, cap, len, fds, IPC_FDS_MAX,
 	    true, deadline);
 }
 

@@ -11,14 +11,6 @@
  * (IPC_OPEN, carrying the fd); every later frame of that worker travels on
  * its private channel, so answers cannot reach another worker.
  *
- * The master hands an accepted client to a spare worker (forked and
- * sandboxed before the client arrived) with IPC_CLIENT on that spare's own
- * socketpair: the client's address and port, and the socket.
- *
- * A worker tells the master that an upstream SOCKS server failed with
- * IPC_UPSTREAM_DOWN on the one report socket (SOCK_DGRAM) all workers
- * share: configuration generation u32, proxy line u32, upstream index u16,
- * exactly IPC_UPSTREAM_DOWN_LEN bytes (master/health.c checks the rest).
  * The master hands each accepted client to the forker (forker/forker.h)
  * with IPC_FORK on their one socketpair: a session id, the client's address
  * and port, and five descriptors (the client socket and the two relay pipes
@@ -28,6 +20,16 @@
  * fixed-size; the master, which keeps the only table of who serves whom,
  * validates each against that table.  IPC_RETIRE tells a forker to exit
  * once it has forked for every IPC_FORK sent before it.
+ *
+ * A worker tells the master that an upstream SOCKS server failed with
+ * IPC_UPSTREAM_DOWN on the one report socket (SOCK_DGRAM) all workers
+ * share: configuration generation u32, proxy line u32, upstream index u16,
+ * exactly IPC_UPSTREAM_DOWN_LEN bytes (master/health.c checks the rest).
+ *
+ * authd's channels open with IPC_AUTH_USERPASS or IPC_IDENT, each carrying
+ * the client's socket; authd's per-request child asks its parent for the
+ * throttling delay (IPC_THROTTLE_ASK/DELAY) and reports the outcome
+ * (IPC_THROTTLE_RESULT).
  */
 #ifndef SOCKS5D_IPC_H
 #define SOCKS5D_IPC_H
@@ -43,21 +45,60 @@ enum ipc_type {
 	IPC_OPEN = 1,             /* worker -> helper door: version, + fd */
 	IPC_RESOLVE = 2,          /* worker -> resolver: a host name */
 	IPC_RESOLVE_ANSWER = 3,   /* resolver -> worker: status, addresses */
-	IPC_AUTH_USERPASS = 4,    /* worker -> authd: client, user, password */
-	IPC_AUTH_ANSWER = 5,      /* authd -> worker: status */
+	IPC_AUTH_USERPASS = 4,    /* worker -> authd: user, password, + fd */
+	IPC_AUTH_ANSWER = 5,      /* authd -> worker: status, reason */
 	IPC_FORK = 6,             /* master -> forker: id, client, + 5 fds */
 	IPC_FORKED = 7,           /* forker -> master: id, pid (0: failed) */
 	IPC_REAPED = 8,           /* forker -> master: pid, wait status */
 	IPC_RETIRE = 9,           /* master -> forker: exit after the queue */
 	IPC_UPSTREAM_DOWN = 10,   /* worker -> master: generation, line, index */
-	IPC_TYPE_MAX = 11,
+	IPC_IDENT = 11,           /* worker -> authd: 0, + the client's fd */
+	IPC_IDENT_ANSWER = 12,    /* authd -> worker: result, user */
+	IPC_THROTTLE_ASK = 13,    /* authd child -> authd: address, user */
+	IPC_THROTTLE_DELAY = 14,  /* authd -> authd child: delay (ms) */
+	IPC_THROTTLE_RESULT = 15, /* authd child -> authd: outcome */
+	IPC_TYPE_MAX = 16,
 };
+
+/*
+ * Why a check failed, in IPC_AUTH_ANSWER (second byte) and
+ * IPC_IDENT_ANSWER (first byte).  The worker maps it to the audit
+ * record's reason (auth_reason_str); the client's wire only ever sees
+ * RFC 1929 status 1 or SOCKS4 92/93, whatever the reason.
+ */
+enum auth_reason {
+	AUTH_R_OK = 0,
+	AUTH_R_BAD_PASSWORD = 1,
+	AUTH_R_UNKNOWN_USER = 2,
+	AUTH_R_ACCOUNT = 3,          /* expired, locked, not allowed */
+	AUTH_R_TIMEOUT = 4,          /* SOCKS5_AUTH_TIMEOUT passed */
+	AUTH_R_INTERNAL = 5,         /* PAM missing, password file refused, a
+	                              * socket that is not the client's */
+	AUTH_R_IDENT_UNREACHABLE = 6,
+	AUTH_R_IDENT_ERROR = 7,      /* identd answered ERROR */
+	AUTH_R_IDENT_MALFORMED = 8,  /* not an RFC 1413 reply to our query */
+	AUTH_R_MAX = 9,
+};
+
+/* Flags, third byte of IPC_AUTH_ANSWER. */
+enum { AUTH_F_THROTTLED = 1 };
+
+/* Outcomes in IPC_THROTTLE_RESULT. */
+enum throttle_outcome {
+	THROTTLE_SUCCESS = 0,        /* forget this address's and user's failures */
+	THROTTLE_FAILURE = 1,        /* a wrong user name or password */
+	THROTTLE_NOT_COUNTED = 2,    /* timeout, internal error: no guess made */
+};
+
+/* Text for the audit record; NULL for AUTH_R_OK or an unknown value. */
+const char *auth_reason_str(unsigned reason);
 
 enum ipc_from {
 	FROM_WORKER = 1,
 	FROM_HELPER = 2,
 	FROM_MASTER = 3,
 	FROM_FORKER = 4,
+	FROM_AUTHD_CHILD = 5,     /* authd's per-request child to authd */
 };
 
 struct ipc_msgdef {
@@ -83,6 +124,9 @@ enum {
 	IPC_FORKED_LEN = 8,       /* id (u32), pid (u32) */
 	IPC_REAPED_LEN = 8,       /* pid (u32), wait status (u32) */
 	IPC_FDS_MAX = 5,          /* most descriptors any message carries */
+	/* The longest identd user id passed on (RFC 1413 allows 512; a
+	 * longer one is refused as malformed, SOCKS user names stop at 255). */
+	IPC_IDENT_USER_MAX = 255,
 };
 
 struct rd;
@@ -96,7 +140,7 @@ int ipc_addr_put(struct wr *w, const struct sockaddr *sa);
 int ipc_addr_get(struct rd *r, struct sockaddr_storage *ss);
 
 /* An address and its port (IPC_ADDR_LEN + 2): the client in
- * IPC_AUTH_USERPASS and in IPC_CLIENT. */
+ * IPC_FORK. */
 int ipc_endpoint_put(struct wr *w, const struct sockaddr *sa);
 int ipc_endpoint_get(struct rd *r, struct sockaddr_storage *ss);
 
@@ -124,6 +168,12 @@ int ipc_reaped_get(const uint8_t *buf, size_t len, struct ipc_reaped *out);
 
 /* The row for type, or NULL for a type that does not exist. */
 const struct ipc_msgdef *ipc_msgdef(uint16_t type);
+
+/* Build the frame ipc_send would send into out (cap bytes); its length,
+ * or ERR_PROTO (bounds) / ERR_NOSPACE.  For a frame that must be sent
+ * from a signal handler with nothing but send(2). */
+int ipc_frame(enum ipc_type type, const void *payload, size_t len,
+    uint8_t *out, size_t cap);
 
 /*
  * Send one frame; pass_fd >= 0 attaches that descriptor (SCM_RIGHTS).
@@ -159,5 +209,12 @@ int ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
  */
 int ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
     size_t cap, size_t *len, int *fd_out, const struct timespec *deadline);
+
+/* The same for the first frame of a channel that may open with either of
+ * two requests (authd: IPC_AUTH_USERPASS or IPC_IDENT); *type is the one
+ * that came. */
+int ipc_recv_either(int fd, enum ipc_type a, enum ipc_type b,
+    enum ipc_from from, uint8_t *buf, size_t cap, size_t *len,
+    enum ipc_type *type, int *fd_out, const struct timespec *deadline);
 
 #endif

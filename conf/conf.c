@@ -245,6 +245,8 @@ read_all(int fd, size_t size_hint, uint8_t **out, size_t *out_len)
 	return 0;
 }
 
+static int pwdfile_gate(struct parser *p, const struct conf *conf);
+
 int
 conf_load_flags(const char *path, unsigned flags, struct conf **out,
     conf_diag_fn *diag, void *ctx)
@@ -298,7 +300,55 @@ conf_load_flags(const char *path, unsigned flags, struct conf **out,
 	/* The buffer may hold SOCKS5_PASSWD. */
 	explicit_bzero(buf, len);
 	free(buf);
+	if (rc == 0 && (rc = pwdfile_gate(&p, *out)) != 0) {
+		conf_free(*out);
+		*out = NULL;
+	}
 	return rc;
+}
+
+const char *
+conf_secret_file_problem(const struct stat *st, char *buf, size_t size)
+{
+	if (!S_ISREG(st->st_mode))
+		snprintf(buf, size, "not a regular file");
+	else if (st->st_uid != 0)
+		snprintf(buf, size, "owned by uid %u, not root (chown root)",
+		    (unsigned)st->st_uid);
+	else if ((st->st_mode & 077) != 0)
+		snprintf(buf, size, "mode %04o lets group or others read or "
+		    "write it (chmod 600)", (unsigned)(st->st_mode & 07777));
+	else
+		return NULL;
+	return buf;
+}
+
+/* SOCKS5_PWDFILE is checked where the master loads the file, at start and
+ * on SIGHUP: a password file anyone but root can read refuses the whole
+ * configuration, so a reload with one keeps the old rules (and the old
+ * authd, which re-reads the file itself).  Only its status is looked at
+ * here: the master never reads the secrets, so no worker forked from it
+ * can hold them. */
+static int
+pwdfile_gate(struct parser *p, const struct conf *conf)
+{
+	const struct conf_vars *v = conf_vars(conf);
+	struct stat st;
+	char why[200];
+
+	if (!v->has_pwdfile)
+		return 0;
+	if (stat(v->pwdfile, &st) != 0) {
+		parser_diag_at(p, 0, true, "SOCKS5_PWDFILE %s: %s", v->pwdfile,
+		    strerror(errno));
+		return ERR_CONFIG;
+	}
+	if (conf_secret_file_problem(&st, why, sizeof(why)) != NULL) {
+		parser_diag_at(p, 0, true, "SOCKS5_PWDFILE %s refused: %s",
+		    v->pwdfile, why);
+		return ERR_CONFIG;
+	}
+	return 0;
 }
 
 int

@@ -66,6 +66,10 @@ struct conf_vars {
 	bool has_bindintfc;          /* SOCKS5_BINDINTFC given */
 	char bindintfc[300];         /* "[host]:port" as written */
 	char pwdfile[4096];          /* SOCKS5_PWDFILE, default /etc/socks5.passwd */
+	bool has_pwdfile;            /* SOCKS5_PWDFILE given: authd checks u
+	                              * against it instead of PAM */
+	unsigned auth_timeout_s;     /* SOCKS5_AUTH_TIMEOUT, default 10 */
+	unsigned auth_delay_max_s;   /* SOCKS5_AUTH_DELAY_MAX, default 4 */
 	char hosts_allow[4096];      /* SOCKS5_HOSTS_ALLOW, default /etc/hosts.allow */
 	char hosts_deny[4096];       /* SOCKS5_HOSTS_DENY, default /etc/hosts.deny */
 	char pam_service[64];        /* SOCKS5_PAM_SERVICE, default "socks5" */
@@ -154,6 +158,13 @@ void conf_free(struct conf *conf);
 
 /* The variables in force. */
 const struct conf_vars *conf_vars(const struct conf *conf);
+
+/* Why a file that holds secrets (SOCKS5_PWDFILE) must not be used: not a
+ * regular file, not owned by root, or mode & 077 != 0.  NULL when it is
+ * fine, else buf holding the reason (with the mode). */
+struct stat;
+const char *conf_secret_file_problem(const struct stat *st, char *buf,
+    size_t size);
 
 /* The file's base name ("socks5.conf"), for audit "rule" fields written as
  * "socks5.conf:12". */

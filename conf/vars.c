@@ -80,6 +80,10 @@ static const struct var_def var_defs[] = {
 	    "addresses" },
 	{ "SOCKS5_PENALTY_V6PREFIX", VK_UINT, FIELD(penalty_v6_prefix), 1, 128,
 	    "bits" },
+	{ "SOCKS5_AUTH_TIMEOUT", VK_UINT, FIELD(auth_timeout_s), 1, 600,
+	    "seconds" },
+	{ "SOCKS5_AUTH_DELAY_MAX", VK_UINT, FIELD(auth_delay_max_s), 0, 60,
+	    "seconds" },
 	{ "SOCKS5_FAKEALLHOSTS", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LOCALDNSONLY", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LIBCONF", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
@@ -101,6 +105,8 @@ vars_defaults(struct conf_vars *v)
 	v->penalty_v6_prefix = 64;
 	v->upstream_retry_s = 30;
 	v->v4support = true;
+	v->auth_timeout_s = 10;
+	v->auth_delay_max_s = 4;
 	snprintf(v->pwdfile, sizeof(v->pwdfile), "/etc/socks5.passwd");
 	snprintf(v->hosts_allow, sizeof(v->hosts_allow), "/etc/hosts.allow");
 	snprintf(v->hosts_deny, sizeof(v->hosts_deny), "/etc/hosts.deny");
@@ -290,6 +296,8 @@ var_apply(struct conf_vars *v, const struct var_def *d, const char *value)
 		if (value[0] != '/' || !text_ok(value, len, d->size))
 			return false;
 		memcpy(field, value, len + 1);
+		if (d->offset == offsetof(struct conf_vars, pwdfile))
+			v->has_pwdfile = true;
 		return true;
 	case VK_TEXT:
 		if (!text_ok(value, len, d->size))

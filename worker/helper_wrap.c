@@ -36,35 +36,78 @@ helper_open(int door, int *chan)
 }
 
 int
-authd_userpass(int door, const struct sockaddr *client, const char *user,
-    const char *pass, const struct timespec *deadline, bool *ok)
+authd_userpass(int door, int client_fd, const char *user, const char *pass,
+    const struct timespec *deadline, struct authd_verdict *v)
 {
-	uint8_t req[IPC_ADDR_LEN + 2 + 2 + 255 + 255], answer;
+	uint8_t req[2 + 255 + 255], answer[3];
 	size_t ulen = strlen(user), plen = strlen(pass), len;
 	struct wr w;
 	int chan, rc;
 
-	*ok = false;
-	if (client == NULL || ulen == 0 || ulen > 255 || plen > 255)
+	*v = (struct authd_verdict){ .ok = false, .reason = AUTH_R_INTERNAL };
+	if (client_fd < 0 || ulen == 0 || ulen > 255 || plen > 255)
 		return ERR_PROTO;
 	wr_init(&w, req, sizeof(req));
-	if ((rc = ipc_endpoint_put(&w, client)) != 0 ||
-	    (rc = wr_u8(&w, (uint8_t)ulen)) != 0 ||
+	if ((rc = wr_u8(&w, (uint8_t)ulen)) != 0 ||
 	    (rc = wr_bytes(&w, user, ulen)) != 0 ||
 	    (rc = wr_u8(&w, (uint8_t)plen)) != 0 ||
 	    (rc = wr_bytes(&w, pass, plen)) != 0)
 		goto out;
 	if ((rc = helper_open(door, &chan)) != 0)
 		goto out;
-	rc = ipc_send(chan, IPC_AUTH_USERPASS, req, w.off, -1);
+	rc = ipc_send(chan, IPC_AUTH_USERPASS, req, w.off, client_fd);
 	if (rc == 0)
-		rc = ipc_recv(chan, IPC_AUTH_ANSWER, FROM_HELPER, &answer,
+		rc = ipc_recv(chan, IPC_AUTH_ANSWER, FROM_HELPER, answer,
 		    sizeof(answer), &len, NULL, deadline);
 	close(chan);
+	/* Status and reason must agree; anything else is a refusal. */
+	if (rc == 0 && (answer[0] > 1 || answer[1] >= AUTH_R_MAX ||
+	    (answer[0] == 0) != (answer[1] == AUTH_R_OK)))
+		rc = ERR_PROTO;
 	if (rc == 0)
-		*ok = answer == 0;
+		*v = (struct authd_verdict){ .ok = answer[0] == 0,
+		    .reason = answer[1],
+		    .throttled = (answer[2] & AUTH_F_THROTTLED) != 0 };
 out:
 	explicit_bzero(req, sizeof(req));
+	return rc;
+}
+
+int
+authd_ident_start(int door, int client_fd, int *chan)
+{
+	uint8_t zero = 0;
+	int rc;
+
+	if (client_fd < 0)
+		return ERR_PROTO;
+	if ((rc = helper_open(door, chan)) != 0)
+		return rc;
+	if ((rc = ipc_send(*chan, IPC_IDENT, &zero, 1, client_fd)) != 0) {
+		close(*chan);
+		*chan = -1;
+	}
+	return rc;
+}
+
+int
+authd_ident_collect(int chan, const struct timespec *deadline, char *user,
+    size_t cap, unsigned *reason)
+{
+	uint8_t ans[2 + IPC_IDENT_USER_MAX];
+	size_t len;
+	int rc;
+
+	*reason = AUTH_R_IDENT_UNREACHABLE;
+	user[0] = '\0';
+	rc = ipc_recv(chan, IPC_IDENT_ANSWER, FROM_HELPER, ans, sizeof(ans),
+	    &len, NULL, deadline);
+	close(chan);
+	if (rc == 0 && (rc = ident_answer_parse(ans, len, user, cap,
+	    reason)) != 0) {
+		*reason = AUTH_R_IDENT_MALFORMED;
+		user[0] = '\0';
+	}
 	return rc;
 }
 

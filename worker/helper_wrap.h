@@ -20,13 +20,33 @@ struct timespec;
  * gone (the caller fails closed). */
 int helper_open(int door, int *chan);
 
+/* authd's answer to one check. */
+struct authd_verdict {
+	bool ok;
+	unsigned reason;       /* enum auth_reason (common/ipc.h) */
+	bool throttled;        /* authd delayed the answer */
+};
+
 /*
- * Ask authd to check an RFC 1929 user name and password for this client.
- * Sets *ok; returns 0, or an error when authd could not be asked or did
- * not answer before the deadline (fail closed: no access).
+ * Ask authd to check an RFC 1929 user name and password for the client on
+ * client_fd (attached, so that authd reads the address from the socket).
+ * Fills *v; returns 0, or an error when authd could not be asked or did
+ * not answer before the deadline (fail closed: v->ok false).
  */
-int authd_userpass(int door, const struct sockaddr *client, const char *user,
-    const char *pass, const struct timespec *deadline, bool *ok);
+int authd_userpass(int door, int client_fd, const char *user,
+    const char *pass, const struct timespec *deadline,
+    struct authd_verdict *v);
+
+/*
+ * RFC 1413 through authd, in two steps so that the query runs alongside
+ * the negotiation: authd_ident_start sends the query (the client's socket
+ * attached) on a channel of its own, returned in *chan; authd_ident_collect
+ * waits for the answer until deadline and closes the channel.  user (cap
+ * >= 256) holds the identd user when *reason is AUTH_R_OK.
+ */
+int authd_ident_start(int door, int client_fd, int *chan);
+int authd_ident_collect(int chan, const struct timespec *deadline,
+    char *user, size_t cap, unsigned *reason);
 
 /*
  * Resolve name through the resolver helper.  Fills addrs (port set to

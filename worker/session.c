@@ -103,9 +103,10 @@ session_cmd_bit(uint8_t cmd)
 }
 
 static const char *
-method_name(uint8_t method)
+method_name(const struct session *s)
 {
-	return method == METHOD_USERPASS ? "userpass" : "none";
+	return s->method == METHOD_USERPASS ? "userpass" :
+	    s->ident_used ? "ident" : "none";
 }
 
 void
@@ -162,7 +163,8 @@ session_reply(struct session *s, bool permit, uint8_t rep5,
 		rep = rep5;
 		rc = socks5_reply_put(&w, rep5, bound);
 	} else {
-		rep = rep5 == REP_SUCCEEDED ? REP4_GRANTED : REP4_REJECTED;
+		rep = rep5 == REP_SUCCEEDED ? REP4_GRANTED :
+		    s->rep4 != 0 ? s->rep4 : REP4_REJECTED;
 		rc = socks4_reply_put(&w, (uint8_t)rep, bound);
 	}
 	if (rc != 0)
@@ -171,8 +173,10 @@ session_reply(struct session *s, bool permit, uint8_t rep5,
 	rec.decision = permit ? "permit" : "deny";
 	rec.client = s->client_sa;
 	rec.version = s->version;
-	rec.method = method_name(s->method);
+	rec.method = method_name(s);
 	rec.user = s->user;
+	rec.userid = s->version == SOCKS_V4 && s->req.userid[0] != '\0' ?
+	    s->req.userid : NULL;
 	rec.cmd = cmd_name(s->req.cmd);
 	rec.dest = s->dest_str[0] != '\0' ? s->dest_str : NULL;
 	rec.rule = s->rule[0] != '\0' ? s->rule : NULL;
@@ -313,6 +317,10 @@ session_request(struct session *s)
 		(void)session_reply(s, false, REP_NOT_ALLOWED, NULL);
 		return ERR_DENIED;
 	}
+	if ((rc = session_ident_apply(s)) != 0) {
+		(void)session_reply(s, false, REP_NOT_ALLOWED, NULL);
+		return rc;
+	}
 	if (s->req.cmd != CMD_CONNECT && s->req.cmd != CMD_BIND &&
 	    !(s->req.cmd == CMD_UDP_ASSOCIATE && s->version == SOCKS_V5)) {
 		s->reason = "command not supported";
@@ -408,8 +416,11 @@ worker_serve(const struct conf *conf, const struct worker_client *client,
 	s.pipes = pipes;
 	clock_gettime(CLOCK_MONOTONIC, &s.started);
 	io_deadline(&s.deadline, conf_vars(conf)->neg_timeout_s);
+	session_ident_start(&s);
 
 	rc = session_run(&s);
+	if (s.ident_chan >= 0)
+		close(s.ident_chan);
 	switch (rc) {
 	case 0:
 		status = WORKER_EXIT_OK;

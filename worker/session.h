@@ -47,6 +47,14 @@ struct session {
 	const char *reason;                 /* why the session ended early */
 	char why[1024];                     /* reason text built for it */
 	bool denied;                        /* the rules refused the request */
+	uint8_t rep4;                       /* SOCKS4 failure code, 0 = 91 */
+	/* identd (grammar 2 step 3), asked through authd at session start. */
+	bool ident_asked;
+	int ident_chan;                     /* answer pending; -1 otherwise */
+	struct timespec ident_deadline;
+	unsigned ident_reason;              /* enum auth_reason */
+	char ident_user[256];
+	bool ident_used;                    /* s->user is the identd user */
 	int dest_fd;
 	struct relay_pipes *pipes;
 	struct relay_stats stats;
@@ -65,6 +73,13 @@ int session_send(struct session *s, const struct wr *w);
  * method was chosen.  0 when the client may send its request; a refusal
  * has been answered and audited (ERR_DENIED). */
 int session_negotiate5(struct session *s);
+
+/* Grammar 2 step 3 (worker/negotiate.c): start the identd query through
+ * authd when an answer could change a decision; then, with the request
+ * read and method n chosen, use its answer (SOCKS4 under the demand: 92 or
+ * 93 set in s->rep4 and ERR_DENIED, audited, reply left to the caller). */
+void session_ident_start(struct session *s);
+int session_ident_apply(struct session *s);
 
 /* Grammar 2 step 2 for SOCKS4 (method n): whether the auth section lets
  * this client through; sets s->rule to the deciding line. */

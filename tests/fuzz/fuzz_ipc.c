@@ -2,9 +2,10 @@
  * libFuzzer harness for what a helper or a worker decodes from the other
  * side: whole frames through ipc_recv (sent as one datagram on a
  * SOCK_SEQPACKET pair, as in production), the authd request payload, the
- * resolver answer, the IPC_FORK payload the forker decodes, and the
+ * resolver answer, the IPC_FORK payload the forker decodes, the
  * IPC_FORKED / IPC_REAPED payloads and frames the master takes from the
- * forker.  The first byte selects the target.
+ * forker, and the IPC_IDENT_ANSWER payload a worker decodes.  The first
+ * byte selects the target.
  */
 #include <sys/socket.h>
 
@@ -37,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		if (pair[0] == -1 &&
 		    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == -1)
@@ -50,8 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* One frame queued: only the first call consumes it;
 			 * the rest time out at once (deadline in the past). */
 			int rc = ipc_recv(pair[1], (enum ipc_type)t,
-			    ipc_msgdef((uint16_t)t)->from, buf, sizeof(buf), &len,
-			    &fd, &deadline);
+			    ipc_msgdef((uint16_t)t)->from, buf, sizeof(buf),
+			    &len, &fd, &deadline);
 			if (rc == 0 && len > sizeof(buf))
 				abort();
 			if (fd != -1)
@@ -59,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	case 1:
-		if (authd_request_parse(data + 1, size - 1, &client, &up) == 0 &&
+		if (authd_request_parse(data + 1, size - 1, &up) == 0 &&
 		    (up.user[0] == '\0' || strlen(up.user) > 255 ||
 		    strlen(up.pass) > 255))
 			abort();
@@ -102,6 +103,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    &len, fds, &deadline) == 0 && (len > sizeof(buf) ||
 		    (type != IPC_FORKED && type != IPC_REAPED) || fds[0] != -1))
 			abort();
+		break;
+	}
+	case 6: {
+		char user[IPC_IDENT_USER_MAX + 1];
+		unsigned reason;
+
+		if (ident_answer_parse(data + 1, size - 1, user, sizeof(user),
+		    &reason) == 0) {
+			if (reason >= AUTH_R_MAX ||
+			    (reason == AUTH_R_OK) != (user[0] != '\0'))
+				abort();
+			for (const char *c = user; *c != '\0'; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					abort();
+		}
 		break;
 	}
 	default:
