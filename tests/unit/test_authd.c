@@ -118,16 +118,23 @@ test_either(void)
 	int p[2];
 	uint8_t buf[64], zero = 0;
 	enum ipc_type got = IPC_OPEN;
+	int passed = -1;
 	struct timespec dl;
 	size_t len;
 
 	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, p);
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += 2;
-	(void)ipc_send(p[0], IPC_IDENT, &zero, 1, -1);
+	/* IPC_IDENT carries the client's socket (common/ipc.c's table). */
+	CHECK(ipc_send(p[0], IPC_IDENT, &zero, 1, -1) == ERR_PROTO,
+	    "IPC_IDENT without its descriptor is not sent");
+	(void)ipc_send(p[0], IPC_IDENT, &zero, 1, p[0]);
 	CHECK(ipc_recv_either(p[1], IPC_AUTH_USERPASS, IPC_IDENT, FROM_WORKER,
-	    buf, sizeof(buf), &len, &got, NULL, &dl) == 0 && got == IPC_IDENT,
+	    buf, sizeof(buf), &len, &got, &passed, &dl) == 0 &&
+	    got == IPC_IDENT && passed != -1,
 	    "a channel may open with IPC_IDENT");
+	if (passed != -1)
+		close(passed);
 	(void)ipc_send(p[0], IPC_RESOLVE, "\1x", 2, -1);
 	CHECK(ipc_recv_either(p[1], IPC_AUTH_USERPASS, IPC_IDENT, FROM_WORKER,
 	    buf, sizeof(buf), &len, &got, NULL, &dl) == ERR_PROTO,
