@@ -42,6 +42,7 @@ session_userpass(struct session *s)
 		    s->user_buf);
 	rec.decision = ok ? "permit" : "deny";
 	rec.client = s->client_sa;
+	rec.lb = s->lb_sa;
 	rec.version = SOCKS_V5;
 	rec.method = "userpass";
 	rec.user = s->user_buf;
@@ -103,6 +104,7 @@ session_negotiate5(struct session *s)
 		session_rule(s, line);
 		rec.decision = "deny";
 		rec.client = s->client_sa;
+		rec.lb = s->lb_sa;
 		rec.version = SOCKS_V5;
 		rec.rule = s->rule;
 		rec.reason = "no acceptable method";
