@@ -4,7 +4,7 @@
 # installed; as non-root it prints the apt-get line and stops.
 set -eu
 BUILD_PKGS="gcc make libc6-dev libpam0g-dev libwrap0-dev libseccomp-dev"
-TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev bats curl ncat python3 procps iproute2 proxychains4 dante-client"
+TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev bats curl ncat python3 procps iproute2 proxychains4 dante-client haproxy"
 
 case "${1:-build}" in
 build) want=$BUILD_PKGS ;;
