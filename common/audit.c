@@ -180,6 +180,10 @@ audit_format(char *buf, size_t size, const struct audit_rec *rec,
 		net_addr_format(rec->client, client, sizeof(client));
 		jb_str(&jb, "client", client);
 	}
+	if (rec->lb != NULL) {
+		net_addr_format(rec->lb, client, sizeof(client));
+		jb_str(&jb, "lb", client);
+	}
 	if (rec->version > 0)
 		jb_int(&jb, "version", rec->version);
 	jb_str(&jb, "method", rec->method);

@@ -23,6 +23,8 @@ struct audit_rec {
 	const char *event;      /* accept wrap ban auth request close error */
 	const char *decision;   /* "permit" / "deny" */
 	const struct sockaddr *client;
+	const struct sockaddr *lb;  /* the load balancer that sent a PROXY
+	                             * header naming client, or NULL */
 	int version;            /* 4 or 5 */
 	const char *method;     /* none userpass ident */
 	const char *user;

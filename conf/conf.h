@@ -185,6 +185,11 @@ size_t conf_permit_count(const struct conf *conf);
  * matching the client's address and port, or 0 if none matches. */
 unsigned rules_ban(const struct conf *conf, const struct sockaddr *client);
 
+/* Whether peer (the TCP peer of an accepted connection) is a load balancer
+ * listed in SOCKS5_PROXY_PROTOCOL, so that its connection must start with
+ * a PROXY header; false for every peer when the variable is not set. */
+bool rules_proxy_trusted(const struct conf *conf, const struct sockaddr *peer);
+
 /*
  * The auth section (grammar 2 step 2, 4.2) for a client.  Fills methods[]
  * with the SOCKS5 method codes the server accepts from this client, in the

@@ -131,6 +131,10 @@ struct conf {
 	struct acl_line *acls;
 	size_t n_acls, cap_acls;
 	size_t n_permits;
+	/* SOCKS5_PROXY_PROTOCOL: the load balancers whose connections must
+	 * start with a PROXY header (addresses and masks only). */
+	struct hostpat *lbs;         /* arena */
+	size_t n_lbs;
 	struct arena_chunk *arena;   /* names, user lists, upstreams */
 };
 

@@ -178,6 +178,22 @@ rules_ban(const struct conf *conf, const struct sockaddr *client)
 	return 0;
 }
 
+bool
+rules_proxy_trusted(const struct conf *conf, const struct sockaddr *peer)
+{
+	struct query_host q = { 0 };
+	size_t i;
+
+	/* Addresses only: the list holds no names (vars.c refuses them). */
+	if (!query_addr(peer, &q.addr, NULL))
+		return false;
+	q.has_addr = true;
+	for (i = 0; i < conf->n_lbs; i++)
+		if (host_match(&conf->lbs[i], &q))
+			return true;
+	return false;
+}
+
 int
 rules_auth(const struct conf *conf, const struct sockaddr *client,
     uint8_t *methods, size_t max, size_t *n, unsigned *line)

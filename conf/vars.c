@@ -30,6 +30,7 @@ enum var_kind {
 	VK_NEC_CLIENT,  /* NEC client library variable: warn, ignore */
 	VK_PIDFILE,     /* accepted, ignored with a warning */
 	VK_CONFFILE,    /* environment only: an error in the file */
+	VK_HOSTLIST,    /* host-pattern[,host-pattern...]: addresses/masks */
 };
 
 struct var_def {
@@ -84,6 +85,7 @@ static const struct var_def var_defs[] = {
 	    "seconds" },
 	{ "SOCKS5_AUTH_DELAY_MAX", VK_UINT, FIELD(auth_delay_max_s), 0, 60,
 	    "seconds" },
+	{ "SOCKS5_PROXY_PROTOCOL", VK_HOSTLIST, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_FAKEALLHOSTS", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LOCALDNSONLY", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LIBCONF", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
@@ -331,6 +333,76 @@ var_apply(struct conf_vars *v, const struct var_def *d, const char *value)
 	}
 }
 
+/*
+ * SOCKS5_PROXY_PROTOCOL: comma-separated host patterns (grammar 3.1),
+ * compiled by pat_host like any source pattern.  Only addresses and masks
+ * are allowed: the list is checked against the TCP peer before a byte is
+ * read, when no name is known, so a name could never match, and "-" would
+ * let every client claim any address (the very hole a trust list closes;
+ * write 0.0.0.0/0 if that is really meant).  A later setting replaces the
+ * list.  Errors are reported at line (0 for the environment).
+ */
+static int
+hostlist_apply(struct parser *p, const char *name, const char *value,
+    unsigned line)
+{
+	char elem[CONF_NAME_MAX + 2], q[QUOTE_MAX];
+	const char *s = value, *comma;
+	struct hostpat *pats;
+	size_t n = 1, i = 0, len;
+	unsigned saved = p->line;
+	int rc = 0;
+
+	if (value == NULL || value[0] == '\0') {
+		parser_diag_at(p, line, true, "%s needs a value (expected host "
+		    "patterns separated by commas, e.g. 10.0.0.5,10.0.1.0/24)",
+		    name);
+		return ERR_CONFIG;
+	}
+	for (comma = value; (comma = strchr(comma, ',')) != NULL; comma++)
+		n++;
+	if ((pats = conf_alloc(p->conf, n * sizeof(*pats))) == NULL)
+		return ERR_NOMEM;
+	p->line = line;
+	for (;;) {
+		struct field f;
+
+		comma = strchr(s, ',');
+		len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if (len == 0 || len >= sizeof(elem)) {
+			parser_error(p, "%s: empty or over-long entry in '%s' "
+			    "(expected host patterns separated by commas)", name,
+			    conf_quote(q, value));
+			rc = ERR_CONFIG;
+			break;
+		}
+		memcpy(elem, s, len);
+		elem[len] = '\0';
+		f = (struct field){ .s = elem, .len = len };
+		if ((rc = pat_host(p, &f, &pats[i])) != 0)
+			break;
+		if (pats[i].kind != HP_ADDR) {
+			parser_error(p, "%s: '%s' is not an address or "
+			    "address/mask (a load balancer is known by its "
+			    "address: names are never looked up for it, and "
+			    "'-' would trust every client)", name,
+			    conf_quote(q, elem));
+			rc = ERR_CONFIG;
+			break;
+		}
+		i++;
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	p->line = saved;
+	if (rc != 0)
+		return rc;
+	p->conf->lbs = pats;
+	p->conf->n_lbs = i;
+	return 0;
+}
+
 static const struct var_def *
 var_find(const char *name)
 {
@@ -349,6 +421,7 @@ vars_set(struct parser *p, const struct field *fields, size_t n)
 	const char *value = n == 3 ? fields[2].s : NULL;
 	char expected[160], q[QUOTE_MAX], qv[QUOTE_MAX];
 	size_t idx;
+	int rc;
 
 	if (n < 2 || n > 3) {
 		parser_error(p, "'set' takes a variable name and at most one "
@@ -382,10 +455,14 @@ vars_set(struct parser *p, const struct field *fields, size_t n)
 		parser_warn(p, "%s is a variable of NEC's client library; the "
 		    "server ignores it", d->name);
 		return 0;
+	case VK_HOSTLIST:
+		if ((rc = hostlist_apply(p, d->name, value, p->line)) != 0)
+			return rc;
+		break;
 	default:
 		break;
 	}
-	if (!var_apply(&p->conf->vars, d, value)) {
+	if (d->kind != VK_HOSTLIST && !var_apply(&p->conf->vars, d, value)) {
 		var_expected(d, expected, sizeof(expected));
 		if (value == NULL)
 			parser_error(p, "%s needs a value (expected %s)",
@@ -426,6 +503,11 @@ vars_from_env(struct parser *p)
 		/* NEC tests flags for presence: an empty value means on. */
 		if (d->kind == VK_FLAG && value[0] == '\0')
 			value = NULL;
+		if (d->kind == VK_HOSTLIST) {
+			if (hostlist_apply(p, d->name, value, 0) == ERR_NOMEM)
+				p->nomem = true;
+			continue;
+		}
 		if (var_apply(&p->conf->vars, d, value))
 			continue;
 		var_expected(d, expected, sizeof(expected));

@@ -4,13 +4,16 @@
 # installed; as non-root it prints the apt-get line and stops.
 set -eu
 BUILD_PKGS="gcc make libc6-dev libpam0g-dev libwrap0-dev libseccomp-dev libcrypt-dev"
-TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev bats curl ncat python3 procps iproute2 proxychains4 dante-client dante-server passwd util-linux libpam-wrapper whois openssl"
+TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev bats curl ncat python3 procps iproute2 proxychains4 dante-client dante-server passwd util-linux libpam-wrapper whois openssl haproxy dpkg-dev debhelper lintian"
 
 case "${1:-build}" in
 build) want=$BUILD_PKGS ;;
 test) want=$TEST_PKGS ;;
 bench) want="$TEST_PKGS dante-server microsocks gnuplot-nox" ;;
-*) echo "usage: deps.sh build|test|bench" >&2; exit 2 ;;
+# make deb alone (tests/deb.bats, in make check, needs these too: the
+# package builds in about 40 s).
+deb) want="$BUILD_PKGS dpkg-dev debhelper lintian" ;;
+*) echo "usage: deps.sh build|test|bench|deb" >&2; exit 2 ;;
 esac
 
 missing=

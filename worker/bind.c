@@ -69,6 +69,7 @@ audit_stray_peer(struct session *s, const struct sockaddr *from,
 	net_addr_format(from, shown, sizeof(shown));
 	rec.decision = "deny";
 	rec.client = s->client_sa;
+	rec.lb = s->lb_sa;
 	rec.version = s->version;
 	rec.cmd = "bind";
 	rec.dest = shown;

@@ -34,6 +34,12 @@ session_ident_start(struct session *s)
 	    !(v->demand_ident || rules_could_permit(s->conf, s->client_sa,
 	    CONF_AUTH_NONE, true)))
 		return;
+	/* Behind a load balancer the TCP connection is the balancer's: RFC
+	 * 1413 can only name the owner of our own connection, so a proxied
+	 * client is never asked about (README "Deploying"); under
+	 * SOCKS5_DEMAND_IDENT it has no answer. */
+	if (rules_proxy_trusted(s->conf, s->client_sa))
+		return;
 	/* authd gives up after 3 s; the margin covers its fork. */
 	s->ident_deadline = s->started;
 	s->ident_deadline.tv_sec += 3;
@@ -146,6 +152,7 @@ session_userpass(struct session *s)
 		    !v.ok && v.throttled ? ", throttled" : "");
 	rec.decision = ok ? "permit" : "deny";
 	rec.client = s->client_sa;
+	rec.lb = s->lb_sa;
 	rec.version = SOCKS_V5;
 	rec.method = "userpass";
 	rec.user = s->user_buf;
@@ -216,6 +223,7 @@ session_negotiate5(struct session *s)
 		session_rule(s, line);
 		rec.decision = "deny";
 		rec.client = s->client_sa;
+		rec.lb = s->lb_sa;
 		rec.version = SOCKS_V5;
 		rec.rule = s->rule;
 		rec.reason = no_ident ? auth_reason_str(s->ident_reason) :

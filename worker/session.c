@@ -172,6 +172,7 @@ session_reply(struct session *s, bool permit, uint8_t rep5,
 	s->denied = !permit;
 	rec.decision = permit ? "permit" : "deny";
 	rec.client = s->client_sa;
+	rec.lb = s->lb_sa;
 	rec.version = s->version;
 	rec.method = method_name(s);
 	rec.user = s->user;
@@ -337,14 +338,21 @@ session_run(struct session *s)
 	struct rd r;
 	int rc;
 
-	do {
+	if ((rc = session_proxy_header(s)) != 0) {
+		if (rc == SESSION_PROXY_LOCAL)
+			rc = 0;
+		goto out;
+	}
+	/* The PROXY step may have left SOCKS bytes in the buffer already. */
+	for (;;) {
+		rd_init(&r, s->in, s->in_len);
+		if ((rc = socks_peek_version(&r)) != ERR_SHORT)
+			break;
 		rc = io_read_some(s->client->in_fd, s->in, sizeof(s->in),
 		    &s->in_len, &s->deadline);
 		if (rc != 0)
 			goto out;
-		rd_init(&r, s->in, s->in_len);
-		rc = socks_peek_version(&r);
-	} while (rc == ERR_SHORT);
+	}
 	if (rc < 0)
 		goto out;
 	s->version = rc;
@@ -444,8 +452,11 @@ worker_serve(const struct conf *conf, const struct worker_client *client,
 	if (s.dest_fd != -1)
 		close(s.dest_fd);
 
+	if (s.no_close_record)
+		return status;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rec.client = s.client_sa;
+	rec.lb = s.lb_sa;
 	if (s.version != 0)
 		rec.version = s.version;
 	rec.user = s.user;

@@ -28,7 +28,12 @@ struct session {
 	const struct conf *conf;
 	const struct worker_client *client;
 	const struct worker_opts *opts;
-	const struct sockaddr *client_sa;   /* NULL when unknown (inetd pipe) */
+	const struct sockaddr *client_sa;   /* NULL when unknown (inetd pipe);
+	                                     * behind a load balancer, the
+	                                     * client its PROXY header named */
+	const struct sockaddr *lb_sa;       /* that load balancer, or NULL */
+	struct sockaddr_storage real_client;  /* client_sa points here then */
+	bool no_close_record;               /* health check or worker ban */
 	struct timespec started;            /* CLOCK_MONOTONIC */
 	struct timespec deadline;           /* negotiation deadline */
 	uint8_t in[SESSION_INBUF];          /* bytes read, not yet consumed */
@@ -68,6 +73,19 @@ int session_recv(struct session *s, enum msg_kind kind, void *out);
 /* Send w's bytes to the client within the negotiation deadline. */
 struct wr;
 int session_send(struct session *s, const struct wr *w);
+
+/*
+ * The PROXY protocol step (worker/proxyhdr.c), before any SOCKS byte:
+ * when the TCP peer is listed in SOCKS5_PROXY_PROTOCOL, read its header
+ * within the negotiation deadline and make the client it names
+ * s->client_sa (the peer becomes s->lb_sa), then apply the ban section to
+ * that client.  0: go on (also for a peer that is not listed: nothing is
+ * read).  SESSION_PROXY_LOCAL: a health check, end quietly.  ERR_DENIED:
+ * banned, the ban record written.  Other errors: no valid header, with
+ * s->reason saying why (the close record explains it).
+ */
+enum { SESSION_PROXY_LOCAL = 1 };
+int session_proxy_header(struct session *s);
 
 /* RFC 1928 method selection (worker/negotiate.c), then RFC 1929 when that
  * method was chosen.  0 when the client may send its request; a refusal

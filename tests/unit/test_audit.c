@@ -42,6 +42,20 @@ main(void)
 	    "request record, exact bytes: %s", line);
 	CHECK(n == (int)strlen(line), "length returned");
 
+	/* Behind a load balancer: lb right after client, written like it. */
+	{
+		struct sockaddr_in lb = { .sin_family = AF_INET,
+		    .sin_port = htons(41234) };
+
+		inet_pton(AF_INET, "10.0.0.5", &lb.sin_addr);
+		rec.lb = (struct sockaddr *)&lb;
+		n = audit_format(line, sizeof(line), &rec, &ts);
+		CHECK(n > 0 && strstr(line, "\"client\":\"[::1]:50312\","
+		    "\"lb\":\"10.0.0.5:41234\",\"version\":5,") != NULL,
+		    "lb field after client: %s", line);
+		rec.lb = NULL;
+	}
+
 	rec = AUDIT_REC("close");
 	rec.dest = "a\"b\\c\nd\x01\xff:1";
 	rec.bytes_out = 0;

@@ -14,6 +14,7 @@
 
 #include "common/err.h"
 #include "conf/conf.h"
+#include "tests/unit/addr_fixture.h"
 #include "tests/unit/unit.h"
 
 struct diags {
@@ -362,6 +363,80 @@ test_unknown_var(void)
 	conf_free(conf);
 }
 
+/* SOCKS5_PROXY_PROTOCOL: which TCP peers must send a PROXY header. */
+static bool
+trusted(const struct conf *conf, const char *addr)
+{
+	struct sockaddr_storage ss = mk_addr(addr);
+
+	return rules_proxy_trusted(conf, (struct sockaddr *)&ss);
+}
+
+static void
+test_proxy_protocol(void)
+{
+	static const char *const bad[] = {
+		"set SOCKS5_PROXY_PROTOCOL\n",
+		"set SOCKS5_PROXY_PROTOCOL -\n",
+		"set SOCKS5_PROXY_PROTOCOL lb.example.com\n",
+		"set SOCKS5_PROXY_PROTOCOL .example.com\n",
+		"set SOCKS5_PROXY_PROTOCOL 10.0.0.5,\n",
+		"set SOCKS5_PROXY_PROTOCOL ,10.0.0.5\n",
+		"set SOCKS5_PROXY_PROTOCOL 10.0.0.5,,10.0.0.6\n",
+		"set SOCKS5_PROXY_PROTOCOL 10.0.0.256\n",
+		"set SOCKS5_PROXY_PROTOCOL 10.0.0.0/33\n",
+		"set SOCKS5_PROXY_PROTOCOL 10.0.0.5,-\n",
+	};
+	struct diags dg;
+	struct conf *conf;
+
+	conf = load("", CONF_PARSE_NO_ENV, &dg);
+	CHECK(conf != NULL && !trusted(conf, "127.0.0.1:5") &&
+	    !trusted(conf, "[::1]:5"), "PROXY_PROTOCOL unset: no peer trusted");
+	conf_free(conf);
+
+	conf = load("set SOCKS5_PROXY_PROTOCOL 127.0.0.1,10.1.0.0/16,"
+	    "2001:db8::/32\n", CONF_PARSE_NO_ENV, &dg);
+	CHECK(conf != NULL && dg.errors == 0, "PROXY_PROTOCOL list parses");
+	CHECK(conf != NULL && trusted(conf, "127.0.0.1:40000") &&
+	    trusted(conf, "10.1.200.3:1") && trusted(conf, "[2001:db8::9]:1") &&
+	    trusted(conf, "[::ffff:127.0.0.1]:1"),
+	    "PROXY_PROTOCOL: listed addresses, masks and mapped IPv4 trusted");
+	CHECK(conf != NULL && !trusted(conf, "127.0.0.2:1") &&
+	    !trusted(conf, "10.2.0.1:1") && !trusted(conf, "[2001:db9::1]:1"),
+	    "PROXY_PROTOCOL: other addresses are not");
+	conf_free(conf);
+
+	conf = load("set SOCKS5_PROXY_PROTOCOL 10.0.0.5\n"
+	    "set SOCKS5_PROXY_PROTOCOL 10.0.0.6\n", CONF_PARSE_NO_ENV, &dg);
+	CHECK(conf != NULL && dg.warnings == 1 && !trusted(conf, "10.0.0.5:1") &&
+	    trusted(conf, "10.0.0.6:1"),
+	    "PROXY_PROTOCOL set twice: the later list replaces the first");
+	conf_free(conf);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		conf = load(bad[i], CONF_PARSE_NO_ENV, &dg);
+		CHECK(conf == NULL && dg.errors == 1 && dg.last_line == 1,
+		    "'%.*s' is rejected at line 1 (%s)",
+		    (int)strlen(bad[i]) - 1, bad[i], dg.last);
+		conf_free(conf);
+	}
+
+	setenv("SOCKS5_PROXY_PROTOCOL", "192.0.2.7", 1);
+	conf = load("", 0, &dg);
+	CHECK(conf != NULL && trusted(conf, "192.0.2.7:1") &&
+	    !trusted(conf, "192.0.2.8:1"),
+	    "PROXY_PROTOCOL from the environment");
+	conf_free(conf);
+	setenv("SOCKS5_PROXY_PROTOCOL", "lb.example.com", 1);
+	conf = load("", 0, &dg);
+	CHECK(conf == NULL && dg.errors == 1 && dg.last_line == 0,
+	    "an invalid PROXY_PROTOCOL environment value is an error at "
+	    "line 0");
+	conf_free(conf);
+	unsetenv("SOCKS5_PROXY_PROTOCOL");
+}
+
 int
 main(void)
 {
@@ -371,5 +446,6 @@ main(void)
 	test_var_rows();
 	test_env();
 	test_load();
+	test_proxy_protocol();
 	return unit_done();
 }
