@@ -170,7 +170,7 @@ session_bind(struct session *s)
 	struct sockaddr_storage literal;
 	struct rules_request rq;
 	struct rules_verdict verdict;
-	struct rules_route route;
+	bool chained;
 	socklen_t bound_len = sizeof(bound);
 	char shown[NET_ADDRSTR_MAX], why[NET_ADDRSTR_MAX + 32];
 	size_t n_addrs = 0;
@@ -178,19 +178,9 @@ session_bind(struct session *s)
 
 	session_rules_request(s, &rq, &literal);
 	/* Grammar 4.5: BIND goes through an upstream too; the upstream
-	 * listens and sends both replies.  The peer's name is not resolved
-	 * here (5.3), as for CONNECT. */
-	rules_route(s->conf, &rq.dest, &route);
-	session_route_note(s, &route);
-	if (route.kind != ROUTE_DIRECT) {
-		rules_access(s->conf, &rq, &verdict);
-		session_rule(s, verdict.line);
-		if (!verdict.permit) {
-			s->reason = "denied by rule";
-			return session_reply(s, false, REP_NOT_ALLOWED, NULL);
-		}
-		return upstream_serve(s, &route);
-	}
+	 * listens and sends both replies. */
+	if ((rc = upstream_route(s, &rq, &chained)) != 0 || chained)
+		return rc;
 	/* DST is the peer the client expects: its address, resolved if the
 	 * client named it, decides with the rules as for CONNECT. */
 	rc = connect_resolve(s->opts->resolver_door, &s->req.dst, addrs,

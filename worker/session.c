@@ -211,7 +211,7 @@ session_connect(struct session *s)
 	struct timespec conn_deadline;
 	struct rules_request rq;
 	struct rules_verdict verdict, first_verdict;
-	struct rules_route route;
+	bool chained;
 	socklen_t bound_len = sizeof(bound);
 	size_t n_addrs = 0;
 	int rep = REP_GENERAL_FAILURE, rc;
@@ -221,19 +221,8 @@ session_connect(struct session *s)
 		return session_refuse_unspecified(s);
 
 	/* Grammar 5.1: the proxy section sees the name when one was sent. */
-	rules_route(s->conf, &rq.dest, &route);
-	session_route_note(s, &route);
-	if (route.kind != ROUTE_DIRECT) {
-		/* Grammar 5.3: a chained name is not resolved here, so only
-		 * name patterns and - can match it in the access section. */
-		rules_access(s->conf, &rq, &verdict);
-		session_rule(s, verdict.line);
-		if (!verdict.permit) {
-			s->reason = "denied by rule";
-			return session_reply(s, false, REP_NOT_ALLOWED, NULL);
-		}
-		return upstream_serve(s, &route);
-	}
+	if ((rc = upstream_route(s, &rq, &chained)) != 0 || chained)
+		return rc;
 
 	rc = connect_resolve(s->opts->resolver_door, &s->req.dst, addrs,
 	    CONNECT_ADDRS_MAX, &n_addrs, &s->deadline);

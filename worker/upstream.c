@@ -471,3 +471,24 @@ upstream_serve(struct session *s, const struct rules_route *route)
 	log_warnx("%s: %s", s->dest_str, s->why);
 	return session_reply(s, true, REP_HOST_UNREACHABLE, NULL);
 }
+
+int
+upstream_route(struct session *s, const struct rules_request *rq,
+    bool *chained)
+{
+	struct rules_route route;
+	struct rules_verdict verdict;
+
+	rules_route(s->conf, &rq->dest, &route);
+	session_route_note(s, &route);
+	*chained = route.kind != ROUTE_DIRECT;
+	if (!*chained)
+		return 0;
+	rules_access(s->conf, rq, &verdict);
+	session_rule(s, verdict.line);
+	if (!verdict.permit) {
+		s->reason = "denied by rule";
+		return session_reply(s, false, REP_NOT_ALLOWED, NULL);
+	}
+	return upstream_serve(s, &route);
+}

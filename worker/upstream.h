@@ -6,6 +6,9 @@
 #ifndef SOCKS5D_WORKER_UPSTREAM_H
 #define SOCKS5D_WORKER_UPSTREAM_H
 
+#include <stdbool.h>
+
+struct rules_request;
 struct rules_route;
 struct session;
 
@@ -26,5 +29,17 @@ enum { UPSTREAM_TRY_MAX = 32 };
  * or an error about the client connection.
  */
 int upstream_serve(struct session *s, const struct rules_route *route);
+
+/*
+ * The proxy section for a CONNECT or BIND request (grammar 4.5, 5.1):
+ * notes the route for the audit record and sets *chained.  When chained,
+ * the request has been handled here: checked against the access section
+ * (grammar 5.3: the name is not resolved, so only name patterns and -
+ * can match it), refused with reply 2 or carried by upstream_serve, and
+ * the return value is the caller's.  Direct: returns 0 and does nothing
+ * else.
+ */
+int upstream_route(struct session *s, const struct rules_request *rq,
+    bool *chained);
 
 #endif
