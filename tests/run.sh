@@ -26,6 +26,48 @@ count_tap() {
 	grep '^not ok ' "$1" | sed "s|^|  FAIL $(basename "$1" .tap): |"
 }
 
+# bats_one FILE: one bats file into $log/NAME.tap, its exit status into
+# NAME.rc and its wall time into NAME.secs (counted later, in file order).
+bats_one() {
+	_name=$(basename "$1" .bats)
+	_t0=$(date +%s)
+	SOCKS5D="$BUILD/socks5d" timeout 900 bats --tap \
+	    ${BATS_FILTER:+--filter "$BATS_FILTER"} "$1" >"$log/$_name.tap" 2>&1
+	echo $? >"$log/$_name.rc"
+	echo $(($(date +%s) - _t0)) >"$log/$_name.secs"
+}
+
+# fuzz_one BIN: a short libFuzzer run over the harness's corpus and seeds;
+# its exit status into $log/NAME.rc.
+fuzz_one() {
+	_name=$(basename "$1")
+	_corpus="$BUILD/fuzz-corpus/$_name"
+	mkdir -p "$_corpus"
+	_seeds=tests/fuzz/corpus/${_name#fuzz_}
+	"$1" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 \
+	    -print_final_stats=0 "$_corpus" $( [ -d "$_seeds" ] && echo "$_seeds" ) \
+	    >"$log/$_name.log" 2>&1
+	echo $? >"$log/$_name.rc"
+}
+
+# wait_one: until one of the jobs in $pids has ended, which it drops from
+# the list (dash has no wait -n).  Bounded: bats_one's timeout(1) ends
+# every job within 900 s.
+wait_one() {
+	_i=0
+	while [ $_i -lt 10000 ]; do
+		for _p in $pids; do
+			if ! kill -0 "$_p" 2>/dev/null; then
+				wait "$_p"
+				pids=$(echo "$pids" | tr ' ' '\n' | grep -vx "$_p" | tr '\n' ' ')
+				return 0
+			fi
+		done
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+}
+
 for t in $TESTS; do
 	case $t in
 	unit)
@@ -44,16 +86,22 @@ for t in $TESTS; do
 		done
 		;;
 	fuzz)
+		# One harness per core at a time (FUZZ_JOBS): each is
+		# CPU-bound for FUZZ_SECONDS and shares nothing with the others.
+		pids=
+		for bin in "$BUILD"/fuzz/fuzz_*; do
+			[ -x "$bin" ] || continue
+			fuzz_one "$bin" &
+			pids="$pids $!"
+			[ "$(echo $pids | wc -w)" -ge "${FUZZ_JOBS:-2}" ] && wait_one
+		done
+		while [ -n "$(echo $pids)" ]; do
+			wait_one
+		done
 		for bin in "$BUILD"/fuzz/fuzz_*; do
 			[ -x "$bin" ] || continue
 			name=$(basename "$bin")
-			corpus="$BUILD/fuzz-corpus/$name"
-			mkdir -p "$corpus"
-			seeds=tests/fuzz/corpus/${name#fuzz_}
-			if "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=5 \
-			    -rss_limit_mb=2048 -print_final_stats=0 \
-			    "$corpus" $( [ -d "$seeds" ] && echo "$seeds" ) \
-			    >"$log/$name.log" 2>&1; then
+			if [ "$(cat "$log/$name.rc" 2>/dev/null || echo 1)" -eq 0 ]; then
 				echo "fuzz  $name: ok ($(grep -o 'cov: [0-9]*' "$log/$name.log" | tail -1))"
 				passed=$((passed + 1))
 			else
@@ -64,16 +112,42 @@ for t in $TESTS; do
 		done
 		;;
 	bats)
+		# Two files at a time (BATS_JOBS): most of a file's time is
+		# spent waiting (time limits, daemons starting and stopping),
+		# not on a core.  A file in BATS_SERIAL runs alone first:
+		# rules.bats needs the machine's session rate to itself.
+		jobs=${BATS_JOBS:-2}
+		serial=" ${BATS_SERIAL:-rules} "
+		for f in tests/*.bats; do
+			name=$(basename "$f" .bats)
+			case $serial in *" $name "*) bats_one "$f" ;; esac
+		done
+		# The longest first, so the two lanes end together.
+		first="chain proxyproto auth master deb errors"
+		pids=
+		for f in $(for n in $first; do echo "tests/$n.bats"; done) \
+		    tests/*.bats; do
+			[ -f "$f" ] || continue
+			name=$(basename "$f" .bats)
+			case $serial in *" $name "*) continue ;; esac
+			[ -e "$log/$name.started" ] && continue
+			: >"$log/$name.started"
+			bats_one "$f" &
+			pids="$pids $!"
+			[ "$(echo $pids | wc -w)" -ge "$jobs" ] && wait_one
+		done
+		while [ -n "$(echo $pids)" ]; do
+			wait_one
+		done
+		wait
+		# Counted in file order, whatever order they finished in.
 		for f in tests/*.bats; do
 			[ -f "$f" ] || continue
 			name=$(basename "$f" .bats)
-			SOCKS5D="$BUILD/socks5d" timeout 900 bats --tap \
-			    ${BATS_FILTER:+--filter "$BATS_FILTER"} "$f" \
-			    >"$log/$name.tap" 2>&1
-			rc=$?
-			echo "bats  $name: $(grep -c '^ok ' "$log/$name.tap") ok, $(grep -c '^not ok ' "$log/$name.tap") not ok"
+			rc=$(cat "$log/$name.rc" 2>/dev/null || echo 1)
+			echo "bats  $name: $(grep -c '^ok ' "$log/$name.tap") ok, $(grep -c '^not ok ' "$log/$name.tap") not ok ($(cat "$log/$name.secs" 2>/dev/null || echo '?') s)"
 			count_tap "$log/$name.tap"
-			if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log/$name.tap"; then
+			if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log/$name.tap"; then
 				echo "  FAIL $name: bats exit status $rc"
 				tail -20 "$log/$name.tap" | sed 's/^/    /'
 				failed=$((failed + 1))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """TCP urgent data through a SOCKS5 relay, for the socks5d bats tests.
 
-    urgent.py -p PROXY --dir c2d|d2c [--hold S] [--ready FILE]
+    urgent.py -p PROXY --dir c2d|d2c [--hold S] [--ready FILE] [--go FILE]
 
 Runs its own destination on 127.0.0.1, connects to it through the proxy
 (SOCKS5, no authentication), then the sending side (the client for c2d,
@@ -15,7 +15,8 @@ until it has 12 bytes or 5 s have passed, and prints
                    urgent byte on inline: "beforeXafter")
 
 With --ready, FILE is created once the exchange is over and the session is
-then held open for --hold seconds, so that the test can look at the worker
+then held open for --hold seconds (or, with --go, until the test creates
+that FILE, at most --hold seconds), so that the test can look at the worker
 while nothing is moving.  Everything is bounded by timeouts.
 """
 import argparse
@@ -70,6 +71,7 @@ def main():
     ap.add_argument("--dir", choices=["c2d", "d2c"], required=True)
     ap.add_argument("--hold", type=float, default=0)
     ap.add_argument("--ready")
+    ap.add_argument("--go")
     a = ap.parse_args()
 
     lst = socket.socket()
@@ -107,7 +109,11 @@ def main():
         with open(a.ready + ".tmp", "w") as f:
             f.write("done\n")
         os.rename(a.ready + ".tmp", a.ready)
-        time.sleep(a.hold)
+        end = time.monotonic() + a.hold
+        while time.monotonic() < end:
+            if a.go and os.path.exists(a.go):
+                break
+            time.sleep(0.05 if a.go else max(0.0, end - time.monotonic()))
     c.close()
     d.close()
     return 0
