@@ -29,6 +29,9 @@
  * bound on behalf of clients. */
 enum { HELPER_CHILDREN_MAX = 256 };
 
+/* How late a finished child may be reaped. */
+enum { HELPER_REAP_MS = 100 };
+
 static void
 helper_drop(uid_t uid, gid_t gid)
 {
@@ -112,6 +115,7 @@ helper_loop(enum helper_kind kind, int door, const struct conf *conf)
 {
 	static struct ctl_slot slots[HELPER_CHILDREN_MAX];
 	struct pollfd pfd[1 + HELPER_CHILDREN_MAX];
+	size_t pfd_slot[1 + HELPER_CHILDREN_MAX];
 	size_t running = 0;
 
 	for (size_t i = 0; i < HELPER_CHILDREN_MAX; i++)
@@ -125,21 +129,30 @@ helper_loop(enum helper_kind kind, int door, const struct conf *conf)
 
 		while (running > 0 && waitpid(-1, NULL, WNOHANG) > 0)
 			running--;
+		/* Only the slots in use: poll refuses (EINVAL) more entries
+		 * than RLIMIT_NOFILE, and under ulimit -n 64 all 257 made
+		 * every helper exit (tests/soak.bats). */
 		pfd[0] = (struct pollfd){ .fd = door, .events = POLLIN };
 		for (size_t i = 0; i < HELPER_CHILDREN_MAX; i++) {
-			pfd[n++] = (struct pollfd){ .fd = slots[i].fd,
-			    .events = POLLIN };
-			if (slots[i].fd == -1 && free_slot == HELPER_CHILDREN_MAX)
+			if (slots[i].fd != -1) {
+				pfd_slot[n] = i;
+				pfd[n++] = (struct pollfd){ .fd = slots[i].fd,
+				    .events = POLLIN };
+			} else if (free_slot == HELPER_CHILDREN_MAX) {
 				free_slot = i;
+			}
 		}
-		if (poll(pfd, n, -1) == -1) {
+		/* While a child runs, wake up to reap it: otherwise the last
+		 * request's child stays a zombie until the next request
+		 * (tests/soak.bats saw one in the resolver). */
+		if (poll(pfd, n, running > 0 ? HELPER_REAP_MS : -1) == -1) {
 			if (errno != EINTR)
 				fatal("poll");
 			continue;
 		}
-		for (size_t i = 0; i < HELPER_CHILDREN_MAX; i++)
-			if (slots[i].fd != -1 && pfd[1 + i].revents != 0)
-				ctl_message(&slots[i], conf);
+		for (size_t i = 1; i < n; i++)
+			if (pfd[i].revents != 0)
+				ctl_message(&slots[pfd_slot[i]], conf);
 		if (pfd[0].revents == 0)
 			continue;
 		rc = ipc_recv(door, IPC_OPEN, FROM_WORKER, payload,

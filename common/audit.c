@@ -1,6 +1,10 @@
 /*
- * Globals: audit_fd and audit_syslog, the record sinks, set once by the
- * master before any worker exists and inherited through fork.
+ * Globals: the record sinks, set by the master before it forks and
+ * inherited: audit_syslog, audit_on (-a was given), audit_door (the
+ * logger's door), and this process's channel to the logger (audit_chan,
+ * opened by audit_chan_pid: a child that inherits it never uses it, and
+ * never closes it either, as its sandbox may have closed that number
+ * already and reused it).  audit_nowait_pid is the master's.
  */
 #include <sys/socket.h>
 
@@ -14,13 +18,18 @@
 
 #include "common/audit.h"
 #include "common/err.h"
+#include "common/ipc.h"
 #include "common/log.h"
 #include "common/net.h"
 
-enum { AUDIT_LINE_MAX = 4096 };
+enum { AUDIT_LINE_MAX = IPC_AUDIT_RECORD_MAX + 1 };
 
-static int audit_fd = -1;
 static bool audit_syslog;
+static bool audit_on;
+static int audit_door = -1;
+static int audit_chan = -1;
+static pid_t audit_chan_pid;
+static pid_t audit_nowait_pid;
 
 void
 audit_init(bool to_syslog)
@@ -28,30 +37,26 @@ audit_init(bool to_syslog)
 	audit_syslog = to_syslog;
 }
 
-int
-audit_open(const char *path)
+void
+audit_set_logger(int door, int ctl)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
-
-	if (fd == -1)
-		return ERR_SYS;
-	if (audit_fd == -1) {
-		audit_fd = fd;
-		return 0;
-	}
-	if (dup3(fd, audit_fd, O_CLOEXEC) == -1) {
-		close(fd);
-		return ERR_SYS;
-	}
-	close(fd);
-	return 0;
+	audit_on = true;
+	audit_door = door;
+	audit_chan = ctl;
+	audit_chan_pid = getpid();
+	audit_nowait_pid = ctl == -1 ? 0 : getpid();
 }
 
 int
-audit_file_fd(void)
+audit_chan_fd(void)
 {
-	return audit_fd;
+	return audit_chan_pid == getpid() ? audit_chan : -1;
+}
+
+int
+audit_door_fd(void)
+{
+	return audit_door;
 }
 
 struct jbuf {
@@ -202,6 +207,7 @@ audit_format(char *buf, size_t size, const struct audit_rec *rec,
 	jb_int(&jb, "signal", rec->signal);
 	jb_int(&jb, "syscall", rec->syscall);
 	jb_str(&jb, "reason", rec->reason);
+	jb_int(&jb, "count", rec->count);
 	if (rec->pid > 0)
 		jb_int(&jb, "pid", rec->pid);
 	jb_raw(&jb, "}\n", 2);
@@ -210,25 +216,141 @@ audit_format(char *buf, size_t size, const struct audit_rec *rec,
 	return (int)jb.len;
 }
 
+/* This process's own channel: one end of a new socketpair sent through
+ * the door.  The logger learns who holds the other end from the kernel
+ * (SO_PEERCRED), never from us. */
+static int
+audit_chan_open(void)
+{
+	uint8_t version = IPC_VERSION;
+	int pair[2], rc;
+
+	if (audit_door == -1)
+		return ERR_EOF;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1)
+		return ERR_SYS;
+	rc = ipc_send(audit_door, IPC_OPEN, &version, sizeof(version), pair[1]);
+	close(pair[1]);
+	if (rc != 0) {
+		close(pair[0]);
+		return rc;
+	}
+	audit_chan = pair[0];
+	audit_chan_pid = getpid();
+	return 0;
+}
+
 int
 audit_write(const struct audit_rec *rec)
 {
 	char line[AUDIT_LINE_MAX];
-	struct timespec now;
-	ssize_t n;
-	int len;
+	struct timespec now, deadline;
+	uint8_t ack;
+	size_t n;
+	pid_t self;
+	int len, rc;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	if ((len = audit_format(line, sizeof(line), rec, &now)) < 0)
 		return len;
 	if (audit_syslog)
 		log_syslog(LOG_AUTHPRIV | LOG_INFO, line, (size_t)len - 1);
-	if (audit_fd == -1)
+	if (!audit_on)
 		return 0;
-	/* One write: a short write to a regular file means the disk is full,
-	 * and a retry would tear the record, so it counts as a failure. */
-	do {
-		n = write(audit_fd, line, (size_t)len);
-	} while (n == -1 && errno == EINTR);
-	return n == len ? 0 : ERR_SYS;
+	self = getpid();
+	if (audit_chan_pid != self)
+		audit_chan = -1;
+	if (audit_chan == -1 && audit_chan_open() != 0)
+		return ERR_SYS;
+	/* The master only queues its record: it must never wait for the
+	 * logger (nor block on a full queue: that record is lost). */
+	rc = ipc_send_fds(audit_chan, self == audit_nowait_pid ?
+	    IPC_AUDIT_MASTER : IPC_AUDIT_RECORD, line, (size_t)len - 1, NULL, 0,
+	    self == audit_nowait_pid);
+	if (self == audit_nowait_pid)
+		return rc == 0 ? 0 : ERR_SYS;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += AUDIT_ACK_TIMEOUT_MS / 1000;
+	if (rc == 0)
+		rc = ipc_recv(audit_chan, IPC_AUDIT_ACK, FROM_HELPER, &ack,
+		    sizeof(ack), &n, NULL, &deadline);
+	if (rc != 0) {
+		/* A logger that is gone or late: the next record tries a
+		 * new channel (through the door of this process's fork). */
+		close(audit_chan);
+		audit_chan = -1;
+		return ERR_SYS;
+	}
+	return ack == 0 ? 0 : ERR_SYS;
+}
+
+static bool
+window_over(const struct audit_limit *l, const struct timespec *now)
+{
+	return now->tv_sec - l->start.tv_sec > AUDIT_SUMMARY_S ||
+	    (now->tv_sec - l->start.tv_sec == AUDIT_SUMMARY_S &&
+	    now->tv_nsec >= l->start.tv_nsec);
+}
+
+void
+audit_limit_flush(struct audit_limit *l)
+{
+	struct audit_rec rec = AUDIT_REC("summary");
+
+	if (l->suppressed == 0)
+		return;
+	rec.decision = "deny";
+	rec.cmd = l->cmd;
+	rec.reason = l->what;
+	rec.count = l->suppressed;
+	rec.pid = getpid();
+	l->suppressed = 0;
+	(void)audit_write(&rec);
+}
+
+bool
+audit_limit_pass(struct audit_limit *l)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((l->start.tv_sec == 0 && l->start.tv_nsec == 0) ||
+	    window_over(l, &now)) {
+		audit_limit_flush(l);
+		l->start = now;
+		l->written = 0;
+	}
+	if (l->written < AUDIT_SUMMARY_BURST) {
+		l->written++;
+		return true;
+	}
+	l->suppressed++;
+	return false;
+}
+
+int
+audit_limit_wait_ms(const struct audit_limit *l)
+{
+	struct timespec now;
+	long long ms;
+
+	if (l->suppressed == 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(l->start.tv_sec + AUDIT_SUMMARY_S - now.tv_sec) *
+	    1000 + (l->start.tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (int)ms;
+}
+
+void
+audit_limit_tick(struct audit_limit *l)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (l->suppressed > 0 && window_over(l, &now)) {
+		audit_limit_flush(l);
+		l->start = now;
+		l->written = 0;
+	}
 }

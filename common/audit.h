@@ -1,9 +1,14 @@
 /*
  * Audit records (SPEC "Audit records"): one JSON object per access decision
- * and per session end, written to the audit file with a single write(2) and
- * to syslog (authpriv).  The file is opened O_APPEND by the master and
- * inherited by every worker: one write of a whole line to an O_APPEND file
- * is placed atomically, so records from many workers never interleave.
+ * and per session end, in the audit file and as a syslog message (authpriv).
+ *
+ * No process but the audit logger (auditd/auditd.h) holds the audit file.
+ * Every other process hands each record over as one message on a channel
+ * of its own, which it opens through the logger's door; the logger stamps
+ * the sender's pid, known to the kernel, into the record, validates it and
+ * appends it.  A worker waits for the logger's answer before the reply the
+ * record explains, so a record is in the file before its reply is sent; a
+ * hijacked worker can forge, tear or suppress none but its own records.
  */
 #ifndef SOCKS5D_AUDIT_H
 #define SOCKS5D_AUDIT_H
@@ -43,34 +48,79 @@ struct audit_rec {
 	int signal;             /* error: the signal that ended a worker */
 	int syscall;            /* error: the syscall seccomp refused */
 	const char *reason;     /* error / deny: short explanation */
-	pid_t pid;              /* the worker's */
+	int64_t count;          /* summary, lost: how many records it stands
+	                         * for */
+	pid_t pid;              /* the worker's (the logger checks it) */
 };
 
 #define AUDIT_REC(ev) ((struct audit_rec){ .event = (ev), .reply = -1, \
 	.bytes_out = -1, .bytes_in = -1, .duration_ms = -1, .signal = -1, \
-	.syscall = -1 })
+	.syscall = -1, .count = -1 })
 
-/* Whether each record also goes to syslog's authpriv facility (the file,
- * if any, is audit_open's).  Called by the master before forking. */
+/* Whether each record also goes to syslog's authpriv facility.  Called by
+ * the master before forking. */
 void audit_init(bool to_syslog);
 
-/* Open (append, create 0600, no symlink) the audit file at path as the
- * record sink.  Called again, e.g. on SIGHUP after log rotation, it puts
- * the newly opened file on the same descriptor number, so workers forked
- * later write there while running ones finish in the old file.
- * 0 or ERR_SYS (the previous file stays in use). */
-int audit_open(const char *path);
+/* The master, with -a: door is the logger's door, which every process
+ * forked later inherits (-1 while the logger is down: their records then
+ * fail); ctl the master's own channel to the logger, on which its records
+ * go without waiting for an answer (the master never blocks on the
+ * logger).  Called again when the logger restarts.  ctl -1 (-i, where this
+ * process becomes the worker): its records go through the door like a
+ * worker's and wait. */
+void audit_set_logger(int door, int ctl);
 
-/* The audit file's fd (-1 if none), which a sandboxed worker must keep. */
-int audit_file_fd(void);
+/* The door a sandboxed process must keep (-1 if there is none), and the
+ * channel this process opened through it already, which it must keep too
+ * (-1 if none). */
+int audit_door_fd(void);
+int audit_chan_fd(void);
 
 /* Format rec stamped with now into buf as one line ending in '\n'.
  * Returns the length, or ERR_NOSPACE (the record is never cut). */
 int audit_format(char *buf, size_t size, const struct audit_rec *rec,
     const struct timespec *now);
 
-/* Format and write rec.  Returns 0, or ERR_SYS when the file write failed
- * (the caller decides whether a decision may proceed unaudited). */
+/* Format rec and hand it to the logger; in any process but the master,
+ * wait (at most AUDIT_ACK_TIMEOUT_MS) until it is in the file.  Returns 0
+ * (also when there is no audit file), or ERR_SYS when it is not written
+ * (the caller decides whether a decision may proceed unaudited), or
+ * ERR_NOSPACE when it does not fit a record. */
 int audit_write(const struct audit_rec *rec);
+
+enum { AUDIT_ACK_TIMEOUT_MS = 5000 };
+
+/*
+ * Floods of records that a client can cause at will (a denied UDP
+ * datagram, a stray BIND peer, a connection refused at accept) are
+ * limited, so that a flood cannot fill the disk: per AUDIT_SUMMARY_S
+ * window, the first AUDIT_SUMMARY_BURST records of a kind are written in
+ * full and the rest only counted; a "summary" record gives the count
+ * (README "Audit records").  One limiter per kind and process.
+ */
+enum { AUDIT_SUMMARY_S = 10, AUDIT_SUMMARY_BURST = 5 };
+
+struct audit_limit {
+	const char *what;       /* the summary's reason, e.g. "UDP datagram
+	                         * denied" */
+	const char *cmd;        /* the summary's cmd, or NULL */
+	struct timespec start;  /* of the current window (CLOCK_MONOTONIC);
+	                         * zero: none yet */
+	unsigned written;       /* in full, this window */
+	int64_t suppressed;     /* counted only, since the last summary */
+};
+
+/* Whether the next record of this kind is to be written in full (true)
+ * or only counted (false).  Writes a due summary first. */
+bool audit_limit_pass(struct audit_limit *l);
+
+/* Write the summary of what was counted, if anything (at a session's end,
+ * at the master's stop). */
+void audit_limit_flush(struct audit_limit *l);
+
+/* For a loop with nothing else to wake it: milliseconds until the summary
+ * of l is due (-1: none pending); audit_limit_tick writes it once due. */
+int audit_limit_wait_ms(const struct audit_limit *l);
+void audit_limit_tick(struct audit_limit *l);
 
 #endif

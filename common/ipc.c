@@ -25,7 +25,9 @@
  * u8 auth_reason, u8 length + user (present exactly when the reason is
  * AUTH_R_OK).  THROTTLE_ASK: client address (17), u8-prefixed user
  * (1..255).  THROTTLE_DELAY: u32 ms.  THROTTLE_RESULT: u8
- * throttle_outcome.  FORK, FORKED, REAPED: fixed (ipc.h).  The last column
+ * throttle_outcome.  FORK, FORKED, REAPED: fixed (ipc.h).  AUDIT_RECORD,
+ * AUDIT_MASTER: one JSON object (auditd/record.c checks it).  AUDIT_ACK:
+ * u8 0 written, 1 not.  AUDIT_FILE: u8 flags, + the file.  The last column
  * is the number of descriptors a frame of the type carries (ipc_recv_msg
  * requires exactly that many; IPC_OPEN's is taken by ipc_recv). */
 static const struct ipc_msgdef ipc_table[] = {
@@ -52,6 +54,12 @@ static const struct ipc_msgdef ipc_table[] = {
 	{ IPC_RETIRE, FROM_MASTER, 0, 0, 0, "retire" },
 	{ IPC_UPSTREAM_DOWN, FROM_WORKER, IPC_UPSTREAM_DOWN_LEN,
 	    IPC_UPSTREAM_DOWN_LEN, 0, "upstream-down" },
+	{ IPC_AUDIT_RECORD, FROM_WORKER, 2, IPC_AUDIT_RECORD_MAX, 0,
+	    "audit-record" },
+	{ IPC_AUDIT_ACK, FROM_HELPER, 1, 1, 0, "audit-ack" },
+	{ IPC_AUDIT_FILE, FROM_MASTER, 1, 1, 1, "audit-file" },
+	{ IPC_AUDIT_MASTER, FROM_MASTER, 2, IPC_AUDIT_RECORD_MAX, 0,
+	    "audit-master" },
 };
 
 const char *

@@ -30,6 +30,14 @@
  * the client's socket; authd's per-request child asks its parent for the
  * throttling delay (IPC_THROTTLE_ASK/DELAY) and reports the outcome
  * (IPC_THROTTLE_RESULT).
+ *
+ * Audit records (auditd/auditd.h) travel as IPC_AUDIT_RECORD, the JSON
+ * object without its newline, on a channel opened through the audit
+ * logger's door with IPC_OPEN; the logger answers each with IPC_AUDIT_ACK
+ * (0: written, 1: not written).  The master's records go on its control
+ * channel to the logger as IPC_AUDIT_MASTER, unanswered, as does
+ * IPC_AUDIT_FILE: the audit file reopened after SIGHUP (flag bit 0:
+ * SOCKS5_AUDIT_REQUIRED).
  */
 #ifndef SOCKS5D_IPC_H
 #define SOCKS5D_IPC_H
@@ -57,7 +65,11 @@ enum ipc_type {
 	IPC_THROTTLE_ASK = 13,    /* authd child -> authd: address, user */
 	IPC_THROTTLE_DELAY = 14,  /* authd -> authd child: delay (ms) */
 	IPC_THROTTLE_RESULT = 15, /* authd child -> authd: outcome */
-	IPC_TYPE_MAX = 16,
+	IPC_AUDIT_RECORD = 16,    /* any process -> audit logger: one record */
+	IPC_AUDIT_ACK = 17,       /* audit logger -> worker: written or not */
+	IPC_AUDIT_FILE = 18,      /* master -> audit logger: flags, + file fd */
+	IPC_AUDIT_MASTER = 19,    /* master -> audit logger: one record */
+	IPC_TYPE_MAX = 20,
 };
 
 /*
@@ -112,7 +124,9 @@ struct ipc_msgdef {
 
 enum {
 	IPC_HDR_LEN = 4,
-	IPC_FRAME_MAX = 1024,
+	/* An audit record (one JSON line, AUDIT_LINE_MAX) fits one frame. */
+	IPC_FRAME_MAX = 4100,
+	IPC_AUDIT_RECORD_MAX = 4095,
 	IPC_ADDRS_MAX = 8,
 	/* One address in a RESOLVE_ANSWER: family (4 or 6), 16 bytes. */
 	IPC_ADDR_LEN = 17,

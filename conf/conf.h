@@ -63,6 +63,9 @@ struct conf_vars {
 	bool demand_ident;           /* SOCKS5_DEMAND_IDENT */
 	bool reversemap;             /* SOCKS5_REVERSEMAP */
 	bool v4support;              /* SOCKS5_V4SUPPORT, default true */
+	bool audit_required;         /* SOCKS5_AUDIT_REQUIRED, default true: a
+	                              * permitted request whose record cannot
+	                              * be written is refused */
 	bool has_bindintfc;          /* SOCKS5_BINDINTFC given */
 	char bindintfc[300];         /* "[host]:port" as written */
 	char pwdfile[4096];          /* SOCKS5_PWDFILE, default /etc/socks5.passwd */

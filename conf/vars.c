@@ -86,6 +86,7 @@ static const struct var_def var_defs[] = {
 	{ "SOCKS5_AUTH_DELAY_MAX", VK_UINT, FIELD(auth_delay_max_s), 0, 60,
 	    "seconds" },
 	{ "SOCKS5_PROXY_PROTOCOL", VK_HOSTLIST, 0, 0, 0, 0, NULL },
+	{ "SOCKS5_AUDIT_REQUIRED", VK_FLAG, FIELD(audit_required), 0, 0, NULL },
 	{ "SOCKS5_FAKEALLHOSTS", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LOCALDNSONLY", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LIBCONF", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
@@ -107,6 +108,7 @@ vars_defaults(struct conf_vars *v)
 	v->penalty_v6_prefix = 64;
 	v->upstream_retry_s = 30;
 	v->v4support = true;
+	v->audit_required = true;
 	v->auth_timeout_s = 10;
 	v->auth_delay_max_s = 4;
 	snprintf(v->pwdfile, sizeof(v->pwdfile), "/etc/socks5.passwd");

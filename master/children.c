@@ -190,7 +190,8 @@ children_reap(struct master *m)
 			forker_drain(m, &m->forkers[i]);
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (helper_reaped(m, pid, status) ||
-		    forker_reaped(m, pid, status))
+		    forker_reaped(m, pid, status) ||
+		    auditlog_reaped(m, pid, status))
 			continue;
 		/* Ours to reap: forked by the master, or orphaned by a
 		 * forker that died (maybe reaped later in this loop). */

@@ -26,7 +26,7 @@ spawn_ctx_fill(const struct master *m, bool wrap_rules, struct spawn_ctx *ctx)
 	    .health_gen = m->health.gen,
 	    .relay_copy = m->opts->relay_copy, .wrap_rules = wrap_rules };
 	/* What every worker inherits (and the forker keeps for them). */
-	ctx->inherit[ctx->n_inherit++] = audit_file_fd();
+	ctx->inherit[ctx->n_inherit++] = audit_door_fd();
 	ctx->inherit[ctx->n_inherit++] = log_syslog_fd();
 	ctx->inherit[ctx->n_inherit++] = ctx->authd_door;
 	ctx->inherit[ctx->n_inherit++] = ctx->resolver_door;
@@ -145,7 +145,7 @@ forker_reaped(struct master *m, pid_t pid, int status)
 void
 helper_launch(struct master *m, int i)
 {
-	int close_fds[LISTEN_MAX + 4 + FORKERS_MAX];
+	int close_fds[LISTEN_MAX + 7 + FORKERS_MAX];
 	size_t n = 0;
 	uid_t uid;
 	gid_t gid;
@@ -157,6 +157,11 @@ helper_launch(struct master *m, int i)
 	 * master closed it). */
 	close_fds[n++] = m->helpers[1 - i].worker_door;
 	close_fds[n++] = m->kmsg_fd;
+	/* Only the logger writes the audit file, and only the master
+	 * speaks for itself on its channel. */
+	close_fds[n++] = m->audit_file;
+	close_fds[n++] = m->auditd.ctl;
+	close_fds[n++] = m->auditd.door;
 	/* Helpers report nothing about upstreams. */
 	close_fds[n++] = m->health.master_fd;
 	close_fds[n++] = m->health.worker_fd;

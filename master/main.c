@@ -143,7 +143,9 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return EXIT_CONFIG;
 	}
-	if (opts.audit_path != NULL && audit_open(opts.audit_path) != 0)
+	opts.audit_fd = -1;
+	if (opts.audit_path != NULL &&
+	    (opts.audit_fd = auditlog_open(opts.audit_path)) == -1)
 		fatal("cannot open audit file %s", opts.audit_path);
 	audit_init(true);
 	signal(SIGPIPE, SIG_IGN);

@@ -28,10 +28,15 @@ struct master_opts {
 	const char *listen[LISTEN_MAX]; /* -l values, in order */
 	size_t n_listen;
 	const char *audit_path;        /* -a, or NULL */
+	int audit_fd;                  /* -a opened (O_APPEND), or -1 */
 	const char *user;              /* -u, or NULL */
 	bool inetd;                    /* -i */
 	bool relay_copy;               /* SOCKS5D_RELAY_COPY=1 in the environment */
 };
+
+/* Open the audit file at path for appending (create 0600, no symlink):
+ * the fd, or -1 with errno (master/auditlog.c). */
+int auditlog_open(const char *path);
 
 /* The listening sockets: from systemd (LISTEN_PID/LISTEN_FDS) when it
  * passed any, else bound from -l, or SOCKS5_BINDINTFC, or 0.0.0.0:1080.

@@ -112,14 +112,12 @@ master_reload(struct master *m)
 	const struct conf_vars *old_vars = conf_vars(m->conf);
 
 	log_info("SIGHUP: reloading %s", m->opts->conf_path);
-	/* Reopen the audit file too, so that log rotation works. */
-	if (m->opts->audit_path != NULL && audit_open(m->opts->audit_path) != 0)
-		log_warn("cannot reopen the audit file %s; still writing the "
-		    "old one", m->opts->audit_path);
 	if (conf_load_flags(m->opts->conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
 	    &fresh, master_conf_diag, NULL) != 0) {
 		log_warnx("reload of %s refused; the previous rules stay in "
 		    "force", m->opts->conf_path);
+		/* Log rotation works even so. */
+		auditlog_reopen(m);
 		return;
 	}
 	if (strcmp(old_vars->bindintfc, conf_vars(fresh)->bindintfc) != 0 ||
@@ -130,6 +128,8 @@ master_reload(struct master *m)
 		    "restart");
 	conf_free(m->conf);
 	m->conf = fresh;
+	/* Reopen the audit file too, so that log rotation works. */
+	auditlog_reopen(m);
 	penalty_v6_prefix(m->penalty, conf_vars(fresh)->penalty_v6_prefix);
 	/* Line numbers of the old file mean nothing in the new one. */
 	health_reload(&m->health);
@@ -145,8 +145,9 @@ master_reload(struct master *m)
 /* Close a connection refused before any byte is read (grammar 4.1: no
  * reply), with its audit record. */
 static void
-refuse_at_accept(int fd, const struct sockaddr_storage *client,
-    const char *rule, const char *reason)
+refuse_at_accept(struct master *m, int fd,
+    const struct sockaddr_storage *client, const char *rule,
+    const char *reason)
 {
 	struct audit_rec rec = AUDIT_REC("ban");
 
@@ -154,7 +155,9 @@ refuse_at_accept(int fd, const struct sockaddr_storage *client,
 	rec.client = (const struct sockaddr *)client;
 	rec.rule = rule;
 	rec.reason = reason;
-	(void)audit_write(&rec);
+	/* A flood of these is counted, not written (README "Audit
+	 * records"). */
+	auditlog_refused(m, &rec);
 	close(fd);
 }
 
@@ -208,7 +211,7 @@ master_accept(struct master *m, int listen_fd)
 		}
 		m->accept_paused = false;
 		if (penalty_check(m->penalty, (struct sockaddr *)&client) > 0) {
-			refuse_at_accept(fd, &client, "penalty",
+			refuse_at_accept(m, fd, &client, "penalty",
 			    "an earlier worker for this address crashed");
 			continue;
 		}
@@ -218,7 +221,7 @@ master_accept(struct master *m, int listen_fd)
 
 			conf_rule_format(m->conf, ban_line, rule,
 			    sizeof(rule));
-			refuse_at_accept(fd, &client, rule, NULL);
+			refuse_at_accept(m, fd, &client, rule, NULL);
 			continue;
 		}
 		wrap_rules = wrap_needed(m->conf);
@@ -302,6 +305,10 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	    .worker_door = -1 };
 	m.helpers[HELPER_RESOLVER] = (struct helper){ .kind = HELPER_RESOLVER,
 	    .worker_door = -1 };
+	m.audit_file = opts->audit_fd;
+	m.auditd = (struct auditd){ .door = -1, .ctl = -1 };
+	m.refused = (struct audit_limit){ .what = "connections refused at "
+	    "accept" };
 	/* Sized once: SOCKS5_PENALTY_TABLE changes take effect at restart,
 	 * so a reload never forgets who is blocked. */
 	if (penalty_new(conf_vars(conf)->penalty_table, &m.penalty) != 0)
@@ -321,7 +328,8 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 		fatal("PR_SET_CHILD_SUBREAPER");
 	signals_install(&wait_mask);
 	proctitle_set("socks5d: master");
-	/* The helpers exist before the first worker can ask them. */
+	/* The logger, then the helpers, before the first worker. */
+	auditlog_launch(&m);
 	helper_launch(&m, HELPER_AUTHD);
 	helper_launch(&m, HELPER_RESOLVER);
 	/* One forker per CPU: each forks serially, and forks on different
@@ -357,6 +365,7 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 				master_stop_begin(&m);
 		}
 		helpers_due(&m);
+		auditlog_due(&m);
 		if (m.stopping) {
 			if (m.n_children == 0 && !forkers_alive(&m))
 				break;
@@ -379,6 +388,17 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 			ts.tv_sec = HELPER_RESTART_DELAY_S;
 			ts.tv_nsec = 0;
 			tsp = &ts;
+		}
+		{
+			/* A logger restart, a summary due. */
+			int ms = auditlog_wait_ms(&m);
+
+			if (ms >= 0 && (tsp == NULL || ms < ts.tv_sec * 1000 +
+			    ts.tv_nsec / 1000000)) {
+				ts.tv_sec = ms / 1000;
+				ts.tv_nsec = (long)(ms % 1000) * 1000000;
+				tsp = &ts;
+			}
 		}
 		if (!m.stopping && !m.at_limit && !m.accept_paused) {
 			for (size_t i = 0; i < m.n_listen; i++) {
@@ -429,6 +449,8 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	for (int i = 0; i < 2; i++)
 		if (m.helpers[i].pid > 0)
 			kill(m.helpers[i].pid, SIGTERM);
+	audit_limit_flush(&m.refused);
+	auditlog_stop(&m);
 	log_info("stopped");
 	conf_free(m.conf);
 	free(m.children);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auditd/auditd.h"
 #include "authd/authd.h"
 #include "common/audit.h"
 #include "common/err.h"
@@ -34,13 +35,15 @@ static int
 spawn_sandbox(const struct sandbox *sb, const struct worker_client *wc,
     const struct relay_pipes *pipes, const int *inherit, size_t n_inherit)
 {
-	int keep[SPAWN_INHERIT_MAX + 6] = { wc->in_fd, wc->out_fd,
+	int keep[SPAWN_INHERIT_MAX + 7] = { wc->in_fd, wc->out_fd,
 	    pipes->c2d[0], pipes->c2d[1], pipes->d2c[0], pipes->d2c[1] };
 	size_t n_keep = 6;
 	int rc;
 
 	for (size_t i = 0; i < n_inherit && i < SPAWN_INHERIT_MAX; i++)
 		keep[n_keep++] = inherit[i];
+	/* The wrap and accept records opened this worker's audit channel. */
+	keep[n_keep++] = audit_chan_fd();
 	if ((rc = sandbox_enter(sb, keep, n_keep)) != 0) {
 		struct audit_rec rec = AUDIT_REC("error");
 
@@ -146,6 +149,20 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 	}
 	proc_child_signals();
 	sandbox_ids(sb, &uid, &gid);
+	if (opts->audit_fd != -1) {
+		struct auditd_ids ids = { .uid = uid, .gid = gid,
+		    .privileged = sandbox_privileged(sb) };
+		struct auditd logger;
+
+		/* This process becomes the worker: it keeps only the door,
+		 * and its records wait like any worker's. */
+		if (auditd_start(&logger, opts->audit_fd,
+		    conf_vars(conf)->audit_required, &ids) != 0)
+			fatal("cannot start the audit logger");
+		close(logger.ctl);
+		close(opts->audit_fd);
+		audit_set_logger(logger.door, -1);
+	}
 	/* The helpers exit with this process (PR_SET_PDEATHSIG).  They must
 	 * not hold the client's socket (stdin/stdout here): its close is the
 	 * end of the session the client sees. */
@@ -168,7 +185,7 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 	if (relay_pipes_open(&pipes) != 0)
 		fatal("relay pipes");
 	{
-		int inherit[] = { audit_file_fd(), log_syslog_fd(),
+		int inherit[] = { audit_door_fd(), log_syslog_fd(),
 		    wo.authd_door, wo.resolver_door };
 
 		if (spawn_sandbox(sb, &wc, &pipes, inherit, 4) != 0)

@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "auditd/auditd.h"
 #include "authd/authd.h"
+#include "common/audit.h"
 #include "master/health.h"
 #include "master/master.h"
 
@@ -77,6 +79,13 @@ struct master {
 	bool killed_children;   /* grace over: our SIGKILLs are not crashes */
 	struct timespec stop_deadline;
 	bool accept_paused;     /* out of descriptors or memory: back off */
+	/* auditlog.c: the audit file (-a; -1 without), its logger. */
+	int audit_file;
+	struct auditd auditd;
+	struct timespec auditd_started;
+	bool auditd_pending;               /* restart due at auditd_restart_at */
+	struct timespec auditd_restart_at;
+	struct audit_limit refused;        /* ban records at accept */
 };
 
 /* children.c */
@@ -99,6 +108,16 @@ void forker_launch(struct master *m);
 void forkers_fill(struct master *m);
 void forkers_retire(struct master *m);
 bool forker_reaped(struct master *m, pid_t pid, int status);
+
+/* auditlog.c */
+struct audit_rec;
+void auditlog_launch(struct master *m);
+bool auditlog_reaped(struct master *m, pid_t pid, int status);
+void auditlog_reopen(struct master *m);
+void auditlog_refused(struct master *m, const struct audit_rec *rec);
+int auditlog_wait_ms(const struct master *m);
+void auditlog_due(struct master *m);
+void auditlog_stop(struct master *m);
 
 /* forker.c */
 struct forker *forker_current(struct master *m);

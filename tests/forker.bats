@@ -105,13 +105,14 @@ hold() {
 	    { fail "no worker for $2: $(ps -o pid,ppid,args $(daemon_tree "$F_PID"))"; return 1; }
 }
 
-@test "process tree: master -> authd, resolver, one forker per CPU -> one spare each and the workers" {
+@test "process tree: master -> authd, resolver, audit logger, one forker per CPU -> one spare each and the workers" {
 	local f spares fk
 	titled "$F_PID" "socks5d: authd" >/dev/null || fail "no authd"
+	titled "$F_PID" "socks5d: audit logger" >/dev/null || fail "no audit logger"
 	titled "$F_PID" "socks5d: resolver" >/dev/null || fail "no resolver"
 	wait_until 5 all_forkers_spared ||
 	    fail "want $NF forkers with a spare each: $(ps -o pid,ppid,args $(daemon_tree "$F_PID"))"
-	assert_eq "$(daemon_children "$F_PID" | wc -l | tr -d ' ')" $((2 + NF)) "children of the master with no session"
+	assert_eq "$(daemon_children "$F_PID" | wc -l | tr -d ' ')" $((3 + NF)) "children of the master with no session"
 	spares=
 	for f in $(forkers); do
 		assert_eq "$(stat_field "$f" 5)" "$f" "forker $f leads its own process group"
@@ -199,8 +200,8 @@ hold() {
 	run multiclient -p "127.0.0.1:$F_PORT" -P "$EH_PORT" -n 200 --threads 8 --size 100
 	[ "$status" -eq 0 ] || fail "$output"
 	assert_eq "${lines[-1]}" "ok=200 fail=0"
-	# authd, resolver, the forkers and a spare each
-	wait_until 15 eval '[ "$(daemon_tree "$F_PID" | wc -l)" -eq $((2 + 2 * NF)) ]' ||
+	# authd, resolver, the audit logger, the forkers and a spare each
+	wait_until 15 eval '[ "$(daemon_tree "$F_PID" | wc -l)" -eq $((3 + 2 * NF)) ]' ||
 	    fail "after 200 sessions: $(ps -o pid,ppid,stat,args $(daemon_tree "$F_PID"))"
 	n=0
 	for p in $(daemon_tree "$F_PID"); do

@@ -66,6 +66,11 @@ audit_stray_peer(struct session *s, const struct sockaddr *from,
 	struct audit_rec rec = AUDIT_REC("request");
 	char shown[NET_ADDRSTR_MAX];
 
+	/* Anyone may connect to a BIND port: counted past a burst. */
+	s->flood.what = "BIND peers refused";
+	s->flood.cmd = "bind";
+	if (!audit_limit_pass(&s->flood))
+		return;
 	net_addr_format(from, shown, sizeof(shown));
 	rec.decision = "deny";
 	rec.client = s->client_sa;

@@ -158,10 +158,9 @@ session_userpass(struct session *s)
 	rec.user = s->user_buf;
 	rec.reason = ok ? NULL : reason;
 	rec.pid = getpid();
-	if (audit_write(&rec) != 0 && ok) {
-		log_warn("audit write failed; refusing %s", s->user_buf);
+	if (audit_write(&rec) != 0 && ok &&
+	    conf_vars(s->conf)->audit_required)
 		ok = false;
-	}
 	wr_init(&w, buf, sizeof(buf));
 	if ((rc = socks5_userpass_reply_put(&w, ok ? USERPASS_SUCCESS : 1)) != 0 ||
 	    (rc = session_send(s, &w)) != 0)

@@ -56,7 +56,8 @@ struct sc_rule {
 
 static const struct sc_rule sc_allow[] = {
 	{ SCMP_SYS(read), "negotiation reads; relay copy fallback" },
-	{ SCMP_SYS(write), "replies, audit records, log lines" },
+	{ SCMP_SYS(write), "replies, log lines, relay copy (not audit "
+	    "records: the logger writes those)" },
 	{ SCMP_SYS(close), "end of a socket or pipe" },
 	{ SCMP_SYS(splice), "relay: move pages between sockets and pipes" },
 	{ SCMP_SYS(poll), "negotiation and relay wait (x86_64 glibc)" },
@@ -72,7 +73,7 @@ static const struct sc_rule sc_allow[] = {
 	{ SCMP_SYS(shutdown), "relay: pass half-close on" },
 	{ SCMP_SYS(sendto), "syslog datagrams; UDP relay" },
 	{ SCMP_SYS(recvfrom), "UDP relay" },
-	{ SCMP_SYS(sendmsg), "IPC to authd/resolver (with an fd)" },
+	{ SCMP_SYS(sendmsg), "IPC to authd/resolver/audit logger (with an fd)" },
 	{ SCMP_SYS(recvmsg), "IPC answers" },
 	{ SCMP_SYS(clock_gettime), "deadlines, audit time stamps" },
 	{ SCMP_SYS(gettimeofday), "vDSO fallback" },

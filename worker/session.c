@@ -187,11 +187,12 @@ session_reply(struct session *s, bool permit, uint8_t rep5,
 	rec.reply = rep;
 	rec.reason = s->reason;
 	rec.pid = getpid();
-	if (audit_write(&rec) != 0 && permit) {
-		/* A permitted session that cannot be audited does not run. */
-		log_warn("audit write failed; refusing %s", s->dest_str);
+	/* A permitted session that cannot be audited does not run, unless
+	 * SOCKS5_AUDIT_REQUIRED is off.  The logger logs the failure once
+	 * per change of state, not once per session. */
+	if (audit_write(&rec) != 0 && permit &&
+	    conf_vars(s->conf)->audit_required)
 		return ERR_SYS;
-	}
 	return session_send(s, &w);
 }
 
@@ -443,6 +444,7 @@ worker_serve(const struct conf *conf, const struct worker_client *client,
 
 	if (s.no_close_record)
 		return status;
+	audit_limit_flush(&s.flood);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rec.client = s.client_sa;
 	rec.lb = s.lb_sa;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/audit.h"
 #include "common/socks.h"
 #include "conf/conf.h"
 #include "relay/relay.h"
@@ -34,6 +35,9 @@ struct session {
 	const struct sockaddr *lb_sa;       /* that load balancer, or NULL */
 	struct sockaddr_storage real_client;  /* client_sa points here then */
 	bool no_close_record;               /* health check or worker ban */
+	struct audit_limit flood;           /* denied UDP datagrams or stray
+	                                     * BIND peers: past a burst only
+	                                     * counted (audit.h) */
 	struct timespec started;            /* CLOCK_MONOTONIC */
 	struct timespec deadline;           /* negotiation deadline */
 	uint8_t in[SESSION_INBUF];          /* bytes read, not yet consumed */

@@ -194,6 +194,11 @@ audit_dropped(struct udp_assoc *ua, const char *dest, bool ruled,
 	struct audit_rec rec = AUDIT_REC("request");
 	char rule[300];
 
+	/* A flood of these must not fill the disk: counted past a burst. */
+	ua->s->flood.what = "UDP datagrams denied";
+	ua->s->flood.cmd = "udp";
+	if (!audit_limit_pass(&ua->s->flood))
+		return;
 	conf_rule_format(ua->s->conf, line, rule, sizeof(rule));
 	rec.decision = "deny";
 	rec.client = (struct sockaddr *)&ua->client;

@@ -27,6 +27,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 
 def recv_exact(s, n):
@@ -48,6 +49,9 @@ def main():
     ap.add_argument("--name")
     ap.add_argument("--dest")
     ap.add_argument("--count", type=int, default=2)
+    ap.add_argument("--flood", type=int, default=0,
+                    help="send this many datagrams without waiting for "
+                         "answers, wait a second, close")
     ap.add_argument("--after-close", action="store_true")
     ap.add_argument("--stranger-first")
     a = ap.parse_args()
@@ -107,6 +111,13 @@ def main():
     else:
         hdr = b"\x00\x00\x00\x01" + socket.inet_aton(a.dest or "127.0.0.1")
     hdr += struct.pack("!H", a.echo_port)
+    if a.flood:
+        for i in range(a.flood):
+            u.sendto(hdr + b"flood-%d" % i, (bhost, bport))
+        time.sleep(1)
+        t.close()
+        print("flooded=%d" % a.flood)
+        return 0
     if a.after_close:
         t.close()
     if a.stranger_first:
