@@ -28,7 +28,7 @@ cat >"$dir/krb5.conf" <<EOF
 	ticket_lifetime = 1h
 	# Short, so that an expired ticket is refused seconds after its end
 	# (the default 300 s would make the expiry test wait five minutes).
-	clockskew = 2
+	clockskew = 1
 [realms]
 	EXAMPLE.TEST = {
 		kdc = 127.0.0.1:$port
@@ -58,18 +58,22 @@ cat >"$dir/env.sh" <<EOF
 export KRB5_CONFIG=$dir/krb5.conf
 export KRB5_KDC_PROFILE=$dir/kdc.conf
 export KRB5RCACHEDIR=$dir/rcache
-export KRB5_TRACE=/dev/null
 EOF
 . "$dir/env.sh"
 kdb5_util create -s -r EXAMPLE.TEST -P master-pw >/dev/null 2>&1
-for p in alice bob carol; do
-	kadmin.local -q "addprinc -pw $p-pw $p" >/dev/null 2>&1
-done
-for h in 127.0.0.1 localhost; do
-	kadmin.local -q "addprinc -randkey rcmd/$h" >/dev/null 2>&1
-	kadmin.local -q "ktadd -k $dir/rcmd.keytab rcmd/$h" >/dev/null 2>&1
-done
-# A service the KDC issues tickets for but whose key is not in the
-# daemon's keytab: the server side's "unknown principal".
-kadmin.local -q "addprinc -randkey rcmd/stale.test" >/dev/null 2>&1
+# One kadmin.local for every principal: each start opens the database.
+kadmin.local >/dev/null 2>&1 <<EOF
+addprinc -pw alice-pw alice
+addprinc -pw bob-pw bob
+addprinc -pw carol-pw carol
+addprinc -randkey rcmd/127.0.0.1
+addprinc -randkey rcmd/localhost
+ktadd -k $dir/rcmd.keytab rcmd/127.0.0.1
+ktadd -k $dir/rcmd.keytab rcmd/localhost
+addprinc -randkey rcmd/stale.test
+EOF
+# rcmd/stale.test: a service the KDC issues tickets for but whose key is
+# not in the daemon's keytab (the server side's "unknown principal").
+klist -k "$dir/rcmd.keytab" 2>/dev/null | grep -q rcmd/localhost ||
+    { echo "kadmin.local did not make the keytab" >&2; exit 1; }
 echo "KDC_PORT=$port"
