@@ -1,9 +1,10 @@
 /*
  * authd: the root helper that checks RFC 1929 user names and passwords
  * (through PAM, or NEC's password file when SOCKS5_PWDFILE is set) and asks
- * clients' identd (RFC 1413).  One forked child per worker channel: it
- * accepts exactly one request (STYLE 3: IPC_AUTH_USERPASS or IPC_IDENT,
- * once), answers, wipes the password and exits.
+ * clients' identd (RFC 1413), and accepts RFC 1961 GSS-API contexts
+ * (authd/gssapi.c).  One forked child per worker channel: it accepts
+ * exactly one request (STYLE 3: IPC_AUTH_USERPASS, IPC_IDENT or one RFC
+ * 1961 exchange, once), answers, wipes the password and exits.
  *
  * Who the client is comes from the client's socket, which the worker
  * attaches to its request, never from the worker's words: authd reads the
@@ -212,6 +213,9 @@ authd_setup(const struct conf *conf, const int *fds, size_t n)
 		(void)pwdfile_load(v->pwdfile, &authd_state.pwd);
 	else
 		(void)authd_pam_load();
+	/* Only when some auth line offers k; a failure is logged and every
+	 * method-k client refused (authd_serve_gss). */
+	(void)authd_gss_load(conf);
 }
 
 /* Whether local is an address clients reach the daemon on. */
@@ -434,6 +438,9 @@ serve_ident(int chan, const uint8_t *req, size_t len,
 void
 authd_serve_channel(int chan, int ctl, const struct conf *conf)
 {
+	/* Large enough for an RFC 1961 token (IPC_GSS_ACCEPT); static, as a
+	 * 64 KiB frame on the stack would be. */
+	static struct ipc_large m;
 	uint8_t req[2 + 255 + 255];
 	struct sockaddr_storage peer, local;
 	struct timespec deadline;
@@ -443,9 +450,23 @@ authd_serve_channel(int chan, int ctl, const struct conf *conf)
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += AUTHD_REQUEST_TIMEOUT_S;
-	if (ipc_recv_either(chan, IPC_AUTH_USERPASS, IPC_IDENT, FROM_WORKER,
-	    req, sizeof(req), &len, &type, &cfd, &deadline) != 0)
+	if (ipc_recv_large(chan, IPC_ANY, IPC_ANY, FROM_WORKER, &m, &cfd,
+	    &deadline) != 0)
 		_exit(1);
+	type = m.type;
+	if ((type != IPC_AUTH_USERPASS && type != IPC_IDENT &&
+	    type != IPC_GSS_ACCEPT) ||
+	    (type != IPC_GSS_ACCEPT && m.len > sizeof(req))) {
+		log_warnx("a worker opened a channel with a %s frame; closed",
+		    ipc_msgdef((uint16_t)type)->name);
+		_exit(1);
+	}
+	len = m.len;
+	if (type != IPC_GSS_ACCEPT) {
+		memcpy(req, m.payload, len);
+		/* It may hold a password. */
+		explicit_bzero(m.frame, sizeof(m.frame));
+	}
 	rc = cfd == -1 ? ERR_PROTO : client_socket(cfd, &peer, &local);
 	/* Only the addresses were wanted; the connection is the worker's
 	 * (close drops our reference, it never shuts the connection). */
@@ -461,6 +482,10 @@ authd_serve_channel(int chan, int ctl, const struct conf *conf)
 			uint8_t a[2] = { AUTH_R_INTERNAL, 0 };
 
 			(void)ipc_send(chan, IPC_IDENT_ANSWER, a, 2, -1);
+		} else if (type == IPC_GSS_ACCEPT) {
+			uint8_t a[4] = { 1, AUTH_R_INTERNAL, 0, 0 };
+
+			(void)ipc_send(chan, IPC_GSS_ESTABLISHED, a, 4, -1);
 		} else {
 			answer_userpass(chan, AUTH_R_INTERNAL, 0);
 		}
@@ -468,5 +493,7 @@ authd_serve_channel(int chan, int ctl, const struct conf *conf)
 	}
 	if (type == IPC_IDENT)
 		serve_ident(chan, req, len, &peer, &local);
+	if (type == IPC_GSS_ACCEPT)
+		authd_serve_gss(chan, conf, m.payload, m.len);
 	serve_userpass(chan, ctl, conf, req, len, &peer);
 }

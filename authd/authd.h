@@ -84,6 +84,17 @@ void authd_setup(const struct conf *conf, const int *fds, size_t n);
 void authd_serve_channel(int chan, int ctl, const struct conf *conf)
     __attribute__((noreturn));
 
+/* RFC 1961 (authd/gssapi.c).  In authd at start: load libgssapi_krb5 and
+ * register SOCKS5_KEYTAB as the acceptor keytab, when some auth line
+ * offers k (0 and nothing loaded otherwise). */
+int authd_gss_load(const struct conf *conf);
+
+/* A per-request child: one RFC 1961 exchange on chan, from the first
+ * token of IPC_GSS_ACCEPT (the client's socket already checked) to the
+ * protection-level answer; exits. */
+void authd_serve_gss(int chan, const struct conf *conf, const uint8_t *first,
+    size_t first_len) __attribute__((noreturn));
+
 /* RFC 1413 (authd/ident.c).  A reply is at most this long, EOL included. */
 enum { IDENT_LINE_MAX = 1000 };
 

@@ -193,6 +193,7 @@ audit_format(char *buf, size_t size, const struct audit_rec *rec,
 		jb_int(&jb, "version", rec->version);
 	jb_str(&jb, "method", rec->method);
 	jb_str(&jb, "user", rec->user);
+	jb_str(&jb, "principal", rec->principal);
 	jb_str(&jb, "userid", rec->userid);
 	jb_str(&jb, "cmd", rec->cmd);
 	jb_str(&jb, "dest", rec->dest);

@@ -31,8 +31,9 @@ struct audit_rec {
 	const struct sockaddr *lb;  /* the load balancer that sent a PROXY
 	                             * header naming client, or NULL */
 	int version;            /* 4 or 5 */
-	const char *method;     /* none userpass ident */
+	const char *method;     /* none userpass ident gssapi */
 	const char *user;
+	const char *principal;  /* method gssapi: the Kerberos principal */
 	const char *userid;     /* SOCKS4 USERID as sent: unverified, never
 	                         * a user for user lists (grammar 2 step 3) */
 	const char *cmd;        /* connect bind udp */

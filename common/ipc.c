@@ -60,6 +60,15 @@ static const struct ipc_msgdef ipc_table[] = {
 	{ IPC_AUDIT_FILE, FROM_MASTER, 1, 1, 1, "audit-file" },
 	{ IPC_AUDIT_MASTER, FROM_MASTER, 2, IPC_AUDIT_RECORD_MAX, 0,
 	    "audit-master" },
+	/* RFC 1961 tokens: 1..65535 bytes, as the 2-byte length allows. */
+	{ IPC_GSS_ACCEPT, FROM_WORKER, 1, IPC_LARGE_MAX, 1, "gss-accept" },
+	{ IPC_GSS_TOKEN, FROM_WORKER, 1, IPC_LARGE_MAX, 0, "gss-token" },
+	{ IPC_GSS_CONTINUE, FROM_HELPER, 1, IPC_LARGE_MAX, 0, "gss-continue" },
+	{ IPC_GSS_ESTABLISHED, FROM_HELPER, IPC_GSS_ESTABLISHED_MIN,
+	    IPC_LARGE_MAX, 0, "gss-established" },
+	{ IPC_GSS_PROTECT, FROM_WORKER, 1, IPC_LARGE_MAX, 0, "gss-protect" },
+	{ IPC_GSS_PROTECT_ANSWER, FROM_HELPER, 2, IPC_LARGE_MAX, 0,
+	    "gss-protect-answer" },
 };
 
 const char *
@@ -74,6 +83,13 @@ auth_reason_str(unsigned reason)
 		[AUTH_R_IDENT_UNREACHABLE] = "identd unreachable",
 		[AUTH_R_IDENT_ERROR] = "identd answered ERROR",
 		[AUTH_R_IDENT_MALFORMED] = "identd reply malformed",
+		[AUTH_R_GSS_DEFECTIVE] = "gssapi: defective token",
+		[AUTH_R_GSS_EXPIRED] = "gssapi: ticket expired",
+		[AUTH_R_GSS_REPLAY] = "gssapi: replayed token",
+		[AUTH_R_GSS_FAILED] = "gssapi: not authenticated",
+		[AUTH_R_GSS_ROUNDS] = "gssapi: too many round trips",
+		[AUTH_R_GSS_PROTECTION] = "gssapi: protection level refused",
+		[AUTH_R_GSS_NAME] = "gssapi: principal has no usable name",
 	};
 
 	return reason < AUTH_R_MAX ? text[reason] : NULL;
@@ -109,12 +125,14 @@ ipc_send_fds(int fd, enum ipc_type type, const void *payload, size_t len,
     const int *fds, size_t n_fds, int nowait)
 {
 	const struct ipc_msgdef *def = ipc_msgdef((uint16_t)type);
-	uint8_t frame[IPC_FRAME_MAX];
+	uint8_t hdr[IPC_HDR_LEN];
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX)];
 	} control;
-	struct iovec iov;
+	/* Header and payload as two pieces of one datagram: no copy, and a
+	 * large frame (common/ipc.h) needs no large buffer here. */
+	struct iovec iov[2];
 	struct msghdr msg;
 	struct wr w;
 	ssize_t n;
@@ -122,15 +140,17 @@ ipc_send_fds(int fd, enum ipc_type type, const void *payload, size_t len,
 	if (def == NULL || len < def->min_len || len > def->max_len ||
 	    n_fds > IPC_FDS_MAX || (type != IPC_OPEN && n_fds != def->n_fds))
 		return ERR_PROTO;
-	wr_init(&w, frame, sizeof(frame));
-	if (wr_u16be(&w, (uint16_t)type) != 0 || wr_u16be(&w, (uint16_t)len) != 0 ||
-	    (len > 0 && wr_bytes(&w, payload, len) != 0))
+	wr_init(&w, hdr, sizeof(hdr));
+	if (wr_u16be(&w, (uint16_t)type) != 0 || wr_u16be(&w, (uint16_t)len) != 0)
 		return ERR_PROTO;
-	iov.iov_base = frame;
-	iov.iov_len = w.off;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	/* sendmsg only reads it: the union drops const without a cast. */
+	iov[1].iov_base = ((union { const void *c; void *v; }){ .c = payload }).v;
+	iov[1].iov_len = len;
 	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
+	msg.msg_iov = iov;
+	msg.msg_iovlen = len > 0 ? 2 : 1;
 	if (n_fds > 0) {
 		struct cmsghdr *cm;
 
@@ -151,7 +171,7 @@ ipc_send_fds(int fd, enum ipc_type type, const void *payload, size_t len,
 		    errno == ECONNREFUSED ? ERR_EOF :
 		    errno == EAGAIN || errno == EWOULDBLOCK ? ERR_TIMEOUT :
 		    ERR_SYS;
-	return (size_t)n == w.off ? 0 : ERR_SYS;
+	return (size_t)n == sizeof(hdr) + len ? 0 : ERR_SYS;
 }
 
 int
@@ -219,20 +239,18 @@ close_fds(int *fds, size_t n)
  * type's n_fds descriptors must come, else at most max_fds may. */
 static int
 recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
-    uint16_t *type,
-    uint8_t *buf, size_t cap, size_t *len, int *fds, size_t max_fds,
-    bool exact_fds, const struct timespec *deadline)
+    uint16_t *type, uint8_t *frame, size_t frame_cap,
+    const uint8_t **payload, size_t cap, size_t *len, int *fds,
+    size_t max_fds, bool exact_fds, const struct timespec *deadline)
 {
-	uint8_t frame[IPC_FRAME_MAX + 1];
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * (IPC_FDS_MAX + 2))];
 	} control;
 	const struct ipc_msgdef *def;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct iovec iov = { .iov_base = frame, .iov_len = sizeof(frame) };
+	struct iovec iov = { .iov_base = frame, .iov_len = frame_cap };
 	struct msghdr msg;
-	const uint8_t *payload;
 	uint16_t plen;
 	size_t n_fds = 0, extra;
 	struct rd r;
@@ -269,7 +287,7 @@ recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
 	/* A frame longer than any message, or cut by the kernel, is refused
 	 * whole: its tail would otherwise read as the next frame. */
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || extra > 0 ||
-	    (size_t)n > IPC_FRAME_MAX)
+	    (size_t)n >= frame_cap)
 		goto fail;
 	rd_init(&r, frame, (size_t)n);
 	if (rd_u16be(&r, type) != 0 || rd_u16be(&r, &plen) != 0)
@@ -277,11 +295,9 @@ recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
 	if ((def = ipc_msgdef(*type)) == NULL ||
 	    (expect != 0 && *type != expect && *type != expect2) ||
 	    def->from != from || plen < def->min_len || plen > def->max_len ||
-	    plen > cap || rd_bytes(&r, plen, &payload) != 0 || rd_end(&r) != 0 ||
+	    plen > cap || rd_bytes(&r, plen, payload) != 0 || rd_end(&r) != 0 ||
 	    (exact_fds && n_fds != def->n_fds))
 		goto fail;
-	if (plen > 0)
-		memcpy(buf, payload, plen);
 	*len = plen;
 	return 0;
 fail:
@@ -293,13 +309,17 @@ int
 ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
     size_t cap, size_t *len, int *fd_out, const struct timespec *deadline)
 {
+	uint8_t frame[IPC_FRAME_MAX + 1];
+	const uint8_t *payload;
 	int got = -1;
 	uint16_t type;
 	int rc;
 
-	rc = recv_frame(fd, (uint16_t)expect, (uint16_t)expect, from, &type, buf,
-	    cap, len, &got,
+	rc = recv_frame(fd, (uint16_t)expect, (uint16_t)expect, from, &type,
+	    frame, sizeof(frame), &payload, cap, len, &got,
 	    fd_out != NULL ? 1 : 0, false, deadline);
+	if (rc == 0 && *len > 0)
+		memcpy(buf, payload, *len);
 	if (fd_out != NULL)
 		*fd_out = rc == 0 ? got : -1;
 	return rc;
@@ -310,12 +330,17 @@ ipc_recv_either(int fd, enum ipc_type a, enum ipc_type b,
     enum ipc_from from, uint8_t *buf, size_t cap, size_t *len,
     enum ipc_type *got_type, int *fd_out, const struct timespec *deadline)
 {
+	uint8_t frame[IPC_FRAME_MAX + 1];
+	const uint8_t *payload;
 	int got = -1;
 	uint16_t type;
 	int rc;
 
-	rc = recv_frame(fd, (uint16_t)a, (uint16_t)b, from, &type, buf, cap, len,
-	    &got, fd_out != NULL ? 1 : 0, false, deadline);
+	rc = recv_frame(fd, (uint16_t)a, (uint16_t)b, from, &type, frame,
+	    sizeof(frame), &payload, cap, len, &got, fd_out != NULL ? 1 : 0,
+	    false, deadline);
+	if (rc == 0 && *len > 0)
+		memcpy(buf, payload, *len);
 	if (fd_out != NULL)
 		*fd_out = rc == 0 ? got : -1;
 	if (rc == 0)
@@ -327,10 +352,34 @@ int
 ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
     size_t cap, size_t *len, int *fds, const struct timespec *deadline)
 {
+	uint8_t frame[IPC_FRAME_MAX + 1];
+	const uint8_t *payload;
+	int rc;
+
 	for (size_t i = 0; i < IPC_FDS_MAX; i++)
 		fds[i] = -1;
-	return recv_frame(fd, 0, 0, from, type, buf, cap, len, fds, IPC_FDS_MAX,
-	    true, deadline);
+	rc = recv_frame(fd, 0, 0, from, type, frame, sizeof(frame), &payload,
+	    cap, len, fds, IPC_FDS_MAX, true, deadline);
+	if (rc == 0 && *len > 0)
+		memcpy(buf, payload, *len);
+	return rc;
+}
+
+int
+ipc_recv_large(int fd, enum ipc_type a, enum ipc_type b, enum ipc_from from,
+    struct ipc_large *m, int *fd_out, const struct timespec *deadline)
+{
+	uint16_t type;
+	int got = -1, rc;
+
+	rc = recv_frame(fd, (uint16_t)a, (uint16_t)b, from, &type, m->frame,
+	    sizeof(m->frame), &m->payload, IPC_LARGE_MAX, &m->len, &got,
+	    fd_out != NULL ? 1 : 0, false, deadline);
+	if (fd_out != NULL)
+		*fd_out = rc == 0 ? got : -1;
+	if (rc == 0)
+		m->type = (enum ipc_type)type;
+	return rc;
 }
 
 int
@@ -468,4 +517,107 @@ ipc_reaped_get(const uint8_t *buf, size_t len, struct ipc_reaped *out)
 	    (rc = rd_u32be(&r, &out->status)) != 0 || (rc = rd_end(&r)) != 0)
 		return rc;
 	return out->pid == 0 || out->pid > (uint32_t)INT32_MAX ? ERR_PROTO : 0;
+}
+
+/* A name in IPC_GSS_ESTABLISHED: printable, no NUL or control byte (it
+ * goes into audit records and is matched by user lists). */
+static int
+gss_name_get(struct rd *r, char *out, bool want)
+{
+	const uint8_t *b;
+	uint8_t n;
+	int rc;
+
+	if ((rc = rd_u8(r, &n)) != 0 || (rc = rd_bytes(r, n, &b)) != 0)
+		return rc;
+	if ((n > 0) != want)
+		return ERR_PROTO;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] < 0x20 || b[i] == 0x7f)
+			return ERR_PROTO;
+	memcpy(out, b, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int
+ipc_gss_established_put(struct wr *w, const struct ipc_gss_established *e)
+{
+	size_t plen = e->ok ? strlen(e->principal) : 0;
+	size_t ulen = e->ok ? strlen(e->user) : 0;
+	int rc;
+
+	if (plen > IPC_GSS_NAME_MAX || ulen > IPC_GSS_NAME_MAX ||
+	    (e->ok && (plen == 0 || ulen == 0)) ||
+	    (!e->ok && e->token_len > 0))
+		return ERR_PROTO;
+	if ((rc = wr_u8(w, e->ok ? 0 : 1)) != 0 ||
+	    (rc = wr_u8(w, e->ok ? AUTH_R_OK : e->reason)) != 0 ||
+	    (rc = wr_u8(w, (uint8_t)plen)) != 0 ||
+	    (rc = wr_bytes(w, e->principal, plen)) != 0 ||
+	    (rc = wr_u8(w, (uint8_t)ulen)) != 0 ||
+	    (rc = wr_bytes(w, e->user, ulen)) != 0)
+		return rc;
+	return e->token_len > 0 ? wr_bytes(w, e->token, e->token_len) : 0;
+}
+
+int
+ipc_gss_established_get(const uint8_t *buf, size_t len,
+    struct ipc_gss_established *out)
+{
+	uint8_t status;
+	struct rd r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rd_init(&r, buf, len);
+	if ((rc = rd_u8(&r, &status)) != 0 ||
+	    (rc = rd_u8(&r, &out->reason)) != 0)
+		return rc;
+	if (status > 1 || out->reason >= AUTH_R_MAX ||
+	    (status == 0) != (out->reason == AUTH_R_OK))
+		return ERR_PROTO;
+	out->ok = status == 0;
+	if ((rc = gss_name_get(&r, out->principal, out->ok)) != 0 ||
+	    (rc = gss_name_get(&r, out->user, out->ok)) != 0)
+		return rc;
+	out->token_len = r.len - r.off;
+	out->token = out->token_len > 0 ? buf + r.off : NULL;
+	if (!out->ok && out->token_len > 0)
+		return ERR_PROTO;
+	return 0;
+}
+
+int
+ipc_gss_protect_answer_put(struct wr *w,
+    const struct ipc_gss_protect_answer *a)
+{
+	int rc;
+
+	if ((a->ok != 0) != (a->token_len > 0) || a->level > 3)
+		return ERR_PROTO;
+	if ((rc = wr_u8(w, a->ok ? 0 : 1)) != 0 ||
+	    (rc = wr_u8(w, a->ok ? a->level : 0)) != 0)
+		return rc;
+	return a->token_len > 0 ? wr_bytes(w, a->token, a->token_len) : 0;
+}
+
+int
+ipc_gss_protect_answer_get(const uint8_t *buf, size_t len,
+    struct ipc_gss_protect_answer *out)
+{
+	uint8_t status;
+	struct rd r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rd_init(&r, buf, len);
+	if ((rc = rd_u8(&r, &status)) != 0 || (rc = rd_u8(&r, &out->level)) != 0)
+		return rc;
+	if (status > 1 || out->level > 3 || (status == 1 && out->level != 0))
+		return ERR_PROTO;
+	out->ok = status == 0;
+	out->token_len = r.len - r.off;
+	out->token = out->token_len > 0 ? buf + r.off : NULL;
+	return (out->ok != 0) != (out->token_len > 0) ? ERR_PROTO : 0;
 }

@@ -26,10 +26,10 @@
  * share: configuration generation u32, proxy line u32, upstream index u16,
  * exactly IPC_UPSTREAM_DOWN_LEN bytes (master/health.c checks the rest).
  *
- * authd's channels open with IPC_AUTH_USERPASS or IPC_IDENT, each carrying
- * the client's socket; authd's per-request child asks its parent for the
- * throttling delay (IPC_THROTTLE_ASK/DELAY) and reports the outcome
- * (IPC_THROTTLE_RESULT).
+ * authd's channels open with IPC_AUTH_USERPASS, IPC_IDENT or IPC_GSS_ACCEPT,
+ * each carrying the client's socket; authd's per-request child asks its
+ * parent for the throttling delay (IPC_THROTTLE_ASK/DELAY) and reports the
+ * outcome (IPC_THROTTLE_RESULT).
  *
  * Audit records (auditd/auditd.h) travel as IPC_AUDIT_RECORD, the JSON
  * object without its newline, on a channel opened through the audit
@@ -38,6 +38,18 @@
  * channel to the logger as IPC_AUDIT_MASTER, unanswered, as does
  * IPC_AUDIT_FILE: the audit file reopened after SIGHUP (flag bit 0:
  * SOCKS5_AUDIT_REQUIRED).
+ *
+ * RFC 1961 (method 0x01) on one authd channel, strictly in this order:
+ * IPC_GSS_ACCEPT (the client's first token, + its socket); then while
+ * authd answers IPC_GSS_CONTINUE (a token for the client) the worker
+ * sends the client's next token as IPC_GSS_TOKEN, at most
+ * RFC1961_ROUNDS_MAX rounds in all; authd ends the exchange with
+ * IPC_GSS_ESTABLISHED (refused, or the principal, the user name the rules
+ * see, and a last token for the client).  After an accepted one the worker
+ * relays the client's protection-level message (IPC_GSS_PROTECT) and
+ * authd answers IPC_GSS_PROTECT_ANSWER (the level and the wrapped answer
+ * for the client).  Tokens are up to 65535 bytes: these are the "large"
+ * types, received with ipc_recv_large only.
  */
 #ifndef SOCKS5D_IPC_H
 #define SOCKS5D_IPC_H
@@ -50,6 +62,7 @@ struct timespec;
 #define IPC_VERSION 1
 
 enum ipc_type {
+	IPC_ANY = 0,              /* ipc_recv_large: any type from the sender */
 	IPC_OPEN = 1,             /* worker -> helper door: version, + fd */
 	IPC_RESOLVE = 2,          /* worker -> resolver: a host name */
 	IPC_RESOLVE_ANSWER = 3,   /* resolver -> worker: status, addresses */
@@ -69,7 +82,13 @@ enum ipc_type {
 	IPC_AUDIT_ACK = 17,       /* audit logger -> worker: written or not */
 	IPC_AUDIT_FILE = 18,      /* master -> audit logger: flags, + file fd */
 	IPC_AUDIT_MASTER = 19,    /* master -> audit logger: one record */
-	IPC_TYPE_MAX = 20,
+	IPC_GSS_ACCEPT = 20,      /* worker -> authd: first token, + fd */
+	IPC_GSS_TOKEN = 21,       /* worker -> authd: the client's next token */
+	IPC_GSS_CONTINUE = 22,    /* authd -> worker: a token for the client */
+	IPC_GSS_ESTABLISHED = 23, /* authd -> worker: verdict, names, token */
+	IPC_GSS_PROTECT = 24,     /* worker -> authd: protection message */
+	IPC_GSS_PROTECT_ANSWER = 25, /* authd -> worker: level, token */
+	IPC_TYPE_MAX = 26,
 };
 
 /*
@@ -89,7 +108,16 @@ enum auth_reason {
 	AUTH_R_IDENT_UNREACHABLE = 6,
 	AUTH_R_IDENT_ERROR = 7,      /* identd answered ERROR */
 	AUTH_R_IDENT_MALFORMED = 8,  /* not an RFC 1413 reply to our query */
-	AUTH_R_MAX = 9,
+	/* RFC 1961, from gss_accept_sec_context and gss_unwrap. */
+	AUTH_R_GSS_DEFECTIVE = 9,    /* a token that does not decode */
+	AUTH_R_GSS_EXPIRED = 10,     /* the ticket's lifetime is over */
+	AUTH_R_GSS_REPLAY = 11,      /* an authenticator seen before */
+	AUTH_R_GSS_FAILED = 12,      /* no key for the ticket, bad integrity,
+	                              * any other refusal */
+	AUTH_R_GSS_ROUNDS = 13,      /* more than RFC1961_ROUNDS_MAX rounds */
+	AUTH_R_GSS_PROTECTION = 14,  /* a level SOCKS5_GSS_PROTECTION refuses */
+	AUTH_R_GSS_NAME = 15,        /* a principal with no usable name */
+	AUTH_R_MAX = 16,
 };
 
 /* Flags, third byte of IPC_AUTH_ANSWER. */
@@ -141,6 +169,12 @@ enum {
 	/* The longest identd user id passed on (RFC 1413 allows 512; a
 	 * longer one is refused as malformed, SOCKS user names stop at 255). */
 	IPC_IDENT_USER_MAX = 255,
+	/* Large frames (the RFC 1961 tokens): any u16 payload. */
+	IPC_LARGE_MAX = 65535,
+	/* IPC_GSS_ESTABLISHED: status, reason, u8-prefixed principal and
+	 * user, then the token; the token may use what the names leave. */
+	IPC_GSS_ESTABLISHED_MIN = 4,
+	IPC_GSS_NAME_MAX = 255,
 };
 
 struct rd;
@@ -179,6 +213,37 @@ int ipc_forked_put(struct wr *w, uint32_t id, uint32_t pid);
 int ipc_forked_get(const uint8_t *buf, size_t len, struct ipc_forked *out);
 int ipc_reaped_put(struct wr *w, uint32_t pid, uint32_t status);
 int ipc_reaped_get(const uint8_t *buf, size_t len, struct ipc_reaped *out);
+
+/* IPC_GSS_ESTABLISHED and IPC_GSS_PROTECT_ANSWER, decoded by the worker
+ * (_get: whole payload, values checked; token points into buf) and built
+ * by authd.  ESTABLISHED: u8 status (0 accepted, 1 refused), u8
+ * auth_reason (AUTH_R_OK exactly when accepted), u8 length + principal,
+ * u8 length + user (both 1..255 printable bytes when accepted, empty when
+ * refused), token for the client (the rest; empty when refused).
+ * PROTECT_ANSWER: u8 status, u8 level (RFC1961_PROT_*; 0 when refused),
+ * the wrapped answer for the client (the rest: 1.. bytes exactly when
+ * accepted). */
+struct ipc_gss_established {
+	int ok;
+	uint8_t reason;
+	char principal[IPC_GSS_NAME_MAX + 1];
+	char user[IPC_GSS_NAME_MAX + 1];
+	const uint8_t *token;
+	size_t token_len;
+};
+struct ipc_gss_protect_answer {
+	int ok;
+	uint8_t level;
+	const uint8_t *token;
+	size_t token_len;
+};
+int ipc_gss_established_put(struct wr *w, const struct ipc_gss_established *e);
+int ipc_gss_established_get(const uint8_t *buf, size_t len,
+    struct ipc_gss_established *out);
+int ipc_gss_protect_answer_put(struct wr *w,
+    const struct ipc_gss_protect_answer *a);
+int ipc_gss_protect_answer_get(const uint8_t *buf, size_t len,
+    struct ipc_gss_protect_answer *out);
 
 /* The row for type, or NULL for a type that does not exist. */
 const struct ipc_msgdef *ipc_msgdef(uint16_t type);
@@ -230,5 +295,23 @@ int ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
 int ipc_recv_either(int fd, enum ipc_type a, enum ipc_type b,
     enum ipc_from from, uint8_t *buf, size_t cap, size_t *len,
     enum ipc_type *type, int *fd_out, const struct timespec *deadline);
+
+/*
+ * A large frame (the IPC_GSS_* types), received whole into m->frame:
+ * either of types a and b (pass a twice for one; IPC_ANY twice for any
+ * type, as authd takes a channel's first request), sent by `from`, before
+ * the deadline, with the same checks as ipc_recv; m->payload then points
+ * into m->frame.  A large type can only be received this way: ipc_recv's
+ * buffer refuses any frame longer than IPC_FRAME_MAX.
+ */
+struct ipc_large {
+	uint8_t frame[IPC_HDR_LEN + IPC_LARGE_MAX + 1];
+	enum ipc_type type;
+	const uint8_t *payload;
+	size_t len;
+};
+int ipc_recv_large(int fd, enum ipc_type a, enum ipc_type b,
+    enum ipc_from from, struct ipc_large *m, int *fd_out,
+    const struct timespec *deadline);
 
 #endif

@@ -20,8 +20,16 @@ struct conf;
 /* Authentication method bits (authpattern letters, grammar 3.3). */
 enum conf_auth {
 	CONF_AUTH_NONE = 1 << 0,     /* n: 0x00, and every SOCKS4 request */
-	CONF_AUTH_GSSAPI = 1 << 1,   /* k: parsed, never offered */
+	CONF_AUTH_GSSAPI = 1 << 1,   /* k: 0x01, RFC 1961 (authd/gssapi.c) */
 	CONF_AUTH_USERPASS = 1 << 2, /* u: 0x02, RFC 1929 */
+};
+
+/* RFC 1961 section 4 protection levels, as SOCKS5_GSS_PROTECTION bits.
+ * Only "none" is served (see docs/socks5.conf-extensions.md for why). */
+enum conf_gss_prot {
+	CONF_GSS_PROT_NONE = 1 << 0,
+	CONF_GSS_PROT_INTEGRITY = 1 << 1,
+	CONF_GSS_PROT_CONFIDENTIALITY = 1 << 2,
 };
 
 /* Command bits (commandpattern letters, grammar 3.4). */
@@ -82,6 +90,14 @@ struct conf_vars {
 	unsigned upstream_retry_s;   /* SOCKS5_UPSTREAM_RETRY: an upstream that
 	                              * failed is skipped this long, default
 	                              * 30; 0 = never skipped */
+	/* RFC 1961 (method k; docs/socks5.conf-extensions.md).  Only authd
+	 * reads the keytab; a worker never sees its path's contents. */
+	char gss_keytab[4096];       /* SOCKS5_KEYTAB, default /etc/krb5.keytab */
+	char gss_service[64];        /* SOCKS5_GSS_SERVICE, default "rcmd" */
+	bool gss_strip_realm;        /* SOCKS5_GSS_STRIP_REALM: the user is the
+	                              * principal's local name */
+	uint8_t gss_protection;      /* SOCKS5_GSS_PROTECTION: CONF_GSS_PROT_*
+	                              * bits the server accepts */
 	uint16_t udp_port_lo;        /* SOCKS5_UDPPORTRANGE, 0-0 = any */
 	uint16_t udp_port_hi;
 	/* Added by the parser (conf_int.h users may rely on them too): */
@@ -204,8 +220,9 @@ bool rules_proxy_trusted(const struct conf *conf, const struct sockaddr *peer);
  * matches this client (*n is 0).
  *
  * Order: a matching auth line gives its own order; `-` stands for 0x02
- * then 0x00, minus those already listed (`n,-` is 0x00 0x02); `k` is never
- * offered, so `auth - - k` matches with *n == 0 (answer 0xFF).  Without
+ * then 0x00, minus those already listed (`n,-` is 0x00 0x02); `k` is 0x01
+ * and is never part of `-` (it needs a keytab, so it is offered only
+ * where named).  Without
  * auth lines the order is 0x02 then 0x00: a client that offers
  * user/password has credentials, and an authenticated session has a user
  * name that user-list lines can match, where choosing "none" would drop
@@ -214,6 +231,10 @@ bool rules_proxy_trusted(const struct conf *conf, const struct sockaddr *peer);
  */
 int rules_auth(const struct conf *conf, const struct sockaddr *client,
     uint8_t *methods, size_t max, size_t *n, unsigned *line);
+
+/* Whether some auth line offers method k (0x01): authd then loads
+ * libgssapi_krb5, which no process maps otherwise. */
+bool rules_offer_gssapi(const struct conf *conf);
 
 /*
  * A destination as the client gave it, with what is known of it.

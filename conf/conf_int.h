@@ -73,7 +73,7 @@ struct ban_line {
 	struct portpat sport;
 };
 
-#define AUTH_METHODS_MAX 2   /* 0x02 and 0x00 are all we ever offer */
+#define AUTH_METHODS_MAX 3   /* 0x01, 0x02 and 0x00 are all we offer */
 
 struct auth_line {
 	unsigned line;

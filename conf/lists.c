@@ -69,7 +69,6 @@ pat_auth(struct parser *p, const struct field *f, struct auth_spec *out)
 	struct list_iter it = { .f = f };
 	const char *elem;
 	size_t len;
-	bool saw_k = false;
 	char q[QUOTE_MAX];
 
 	memset(out, 0, sizeof(*out));
@@ -89,7 +88,7 @@ pat_auth(struct parser *p, const struct field *f, struct auth_spec *out)
 			break;
 		case 'k':
 			out->mask |= CONF_AUTH_GSSAPI;
-			saw_k = true;
+			method_add(out, 0x01);
 			break;
 		case '-':
 			/* Any supported method; user/password first, see
@@ -105,9 +104,6 @@ pat_auth(struct parser *p, const struct field *f, struct auth_spec *out)
 			return ERR_CONFIG;
 		}
 	}
-	if (saw_k)
-		parser_warn(p, "auth method 'k' (GSS-API) is not supported: "
-		    "socks5d never offers it and no session uses it");
 	return 0;
 }
 

@@ -228,6 +228,16 @@ rules_auth(const struct conf *conf, const struct sockaddr *client,
 	return ERR_DENIED;
 }
 
+bool
+rules_offer_gssapi(const struct conf *conf)
+{
+	for (size_t i = 0; i < conf->n_auths; i++)
+		if (memchr(conf->auths[i].methods, 0x01,
+		    conf->auths[i].n_methods) != NULL)
+			return true;
+	return false;
+}
+
 size_t
 rules_route_upstreams(const struct conf *conf, unsigned line)
 {

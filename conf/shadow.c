@@ -191,7 +191,8 @@ users_cover(const struct userlist *wide, const struct userlist *narrow)
 }
 
 /* Methods and commands a request can actually carry. */
-#define AUTH_USED(a) ((a) & (CONF_AUTH_NONE | CONF_AUTH_USERPASS))
+#define AUTH_USED(a) ((a) & (CONF_AUTH_NONE | CONF_AUTH_GSSAPI | \
+    CONF_AUTH_USERPASS))
 #define CMD_USED(c) ((c) & CONF_CMD_REQUEST)
 
 static bool

@@ -3,8 +3,8 @@
 # to build and test (deps.sh test) socks5d.  Only missing packages are
 # installed; as non-root it prints the apt-get line and stops.
 set -eu
-BUILD_PKGS="gcc make libc6-dev libpam0g-dev libwrap0-dev libseccomp-dev libcrypt-dev"
-TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev bats curl ncat python3 procps iproute2 proxychains4 dante-client dante-server passwd util-linux libpam-wrapper whois openssl haproxy dpkg-dev debhelper lintian"
+BUILD_PKGS="gcc make libc6-dev libpam0g-dev libwrap0-dev libseccomp-dev libcrypt-dev libkrb5-dev"
+TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev bats curl ncat python3 procps iproute2 proxychains4 dante-client dante-server passwd util-linux libpam-wrapper whois openssl haproxy dpkg-dev debhelper lintian krb5-kdc krb5-admin-server krb5-user python3-gssapi strace"
 
 case "${1:-build}" in
 build) want=$BUILD_PKGS ;;

@@ -174,8 +174,8 @@ session_userpass(struct session *s)
 }
 
 /* RFC 1928 method selection: the first method in the server's order for
- * this client (the auth section) that the client offered.  0x02 needs
- * authd; without it only 0x00 can be completed. */
+ * this client (the auth section) that the client offered.  0x01 and 0x02
+ * need authd; without it only 0x00 can be completed. */
 int
 session_negotiate5(struct session *s)
 {
@@ -196,7 +196,8 @@ session_negotiate5(struct session *s)
 		for (size_t i = 0; i < n_offered &&
 		    s->method == METHOD_NO_ACCEPTABLE; i++) {
 			if (offered[i] != METHOD_NONE &&
-			    !(offered[i] == METHOD_USERPASS &&
+			    !((offered[i] == METHOD_USERPASS ||
+			    offered[i] == METHOD_GSSAPI) &&
 			    s->opts->authd_door >= 0))
 				continue;
 			if (memchr(greet.methods, offered[i],
@@ -237,6 +238,8 @@ session_negotiate5(struct session *s)
 	}
 	if ((rc = session_send(s, &w)) != 0)
 		return rc;
+	if (s->method == METHOD_GSSAPI)
+		return session_gssapi(s);
 	return s->method == METHOD_USERPASS ? session_userpass(s) : 0;
 }
 

@@ -106,6 +106,7 @@ static const char *
 method_name(const struct session *s)
 {
 	return s->method == METHOD_USERPASS ? "userpass" :
+	    s->method == METHOD_GSSAPI ? "gssapi" :
 	    s->ident_used ? "ident" : "none";
 }
 
@@ -124,7 +125,7 @@ session_rules_request(const struct session *s, struct rules_request *rq,
 	memset(rq, 0, sizeof(*rq));
 	rq->client = s->client_sa;
 	rq->method = s->method == METHOD_USERPASS ? CONF_AUTH_USERPASS :
-	    CONF_AUTH_NONE;
+	    s->method == METHOD_GSSAPI ? CONF_AUTH_GSSAPI : CONF_AUTH_NONE;
 	rq->cmd = session_cmd_bit(s->req.cmd);
 	rq->dest.name = s->req.dst.atyp == ATYP_DOMAIN ? s->req.dst.name :
 	    NULL;

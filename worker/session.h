@@ -96,6 +96,12 @@ int session_proxy_header(struct session *s);
  * has been answered and audited (ERR_DENIED). */
 int session_negotiate5(struct session *s);
 
+/* RFC 1961 (worker/rfc1961.c), once method 0x01 was chosen: relay the
+ * context establishment and the protection-level negotiation between the
+ * client and authd.  0 with s->user the authenticated name; otherwise the
+ * session has been refused (failure message, audit record, s->reason). */
+int session_gssapi(struct session *s);
+
 /* Grammar 2 step 3 (worker/negotiate.c): start the identd query through
  * authd when an answer could change a decision; then, with the request
  * read and method n chosen, use its answer (SOCKS4 under the demand: 92 or

@@ -4,6 +4,10 @@
  * appear (the shadow check must be conservative), then continuation, CRLF,
  * comments, case and white space.
  */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,10 +78,6 @@ struct warn_row {
 };
 
 static const struct warn_row warn_rows[] = {
-	{ "auth - - k,u\n" P, 1, "auth method 'k' (GSS-API) is not supported: "
-	  "socks5d never offers it and no session uses it" },
-	{ "deny k - - - - -\n" P, 1, "auth method 'k' (GSS-API) is not "
-	  "supported: socks5d never offers it and no session uses it" },
 	{ "deny - cp - - - -\n" P, 1, "commands 'p' and 't' (ping, traceroute) "
 	  "are not supported: they never match a request" },
 	{ "deny - t - - - -\n" P, 1, "commands 'p' and 't' (ping, traceroute) "
@@ -186,7 +186,41 @@ static const char *const quiet_rows[] = {
 	"permit - c 10. - - 80\npermit - - 10. - - [80,81]\n",
 	"permit - - 10.1.2.3/h - - -\npermit - - 10.1.2.0/n - - -\n",
 	"# comment\n   # indented comment\n" P,
+	/* k is a method like the others now (RFC 1961): no warning, and a
+	 * k line never shadows a u line nor the reverse. */
+	"auth - - k,u\n" P,
+	"deny k - - - - -\n" P,
+	"permit k - - - - -\npermit u - - - - -\n",
 };
+
+/* k parses to method 0x01, in the line's order, and is never part of
+ * `-` (it needs a keytab: offered only where named). */
+static void
+test_method_k(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct conf *conf = NULL;
+	struct diags dg;
+	uint8_t m[4];
+	size_t n = 0;
+	unsigned line = 0;
+
+	sin.sin_addr.s_addr = htonl(0x0a000001);
+	CHECK(parse("auth - - k,u\n" P, &dg, &conf) == 0 && dg.n == 0,
+	    "auth - - k,u loads quietly");
+	CHECK(rules_auth(conf, (struct sockaddr *)&sin, m, sizeof(m), &n,
+	    &line) == 0 && n == 2 && m[0] == 0x01 && m[1] == 0x02 && line == 1,
+	    "k,u offers 0x01 then 0x02");
+	CHECK(rules_offer_gssapi(conf), "an auth line offers k");
+	conf_free(conf);
+	conf = NULL;
+	CHECK(parse("auth - - -\n" P, &dg, &conf) == 0, "auth - - - loads");
+	CHECK(rules_auth(conf, (struct sockaddr *)&sin, m, sizeof(m), &n,
+	    &line) == 0 && n == 2 && m[0] == 0x02 && m[1] == 0x00,
+	    "- offers 0x02 then 0x00, not 0x01");
+	CHECK(!rules_offer_gssapi(conf), "no auth line offers k");
+	conf_free(conf);
+}
 
 static void
 test_quiet_rows(void)
@@ -297,6 +331,7 @@ main(void)
 {
 	test_warn_rows();
 	test_quiet_rows();
+	test_method_k();
 	test_lines();
 	return unit_done();
 }

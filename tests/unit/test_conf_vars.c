@@ -77,6 +77,10 @@ test_defaults(void)
 	    strcmp(v->hosts_allow, "/etc/hosts.allow") == 0 &&
 	    strcmp(v->hosts_deny, "/etc/hosts.deny") == 0 &&
 	    strcmp(v->pam_service, "socks5") == 0, "path and name defaults");
+	CHECK(strcmp(v->gss_keytab, "/etc/krb5.keytab") == 0 &&
+	    strcmp(v->gss_service, "rcmd") == 0 && !v->gss_strip_realm &&
+	    v->gss_protection == CONF_GSS_PROT_NONE,
+	    "RFC 1961 defaults: /etc/krb5.keytab, rcmd, realm kept, none");
 	conf_free(conf);
 }
 
@@ -160,6 +164,22 @@ static const struct var_row var_rows[] = {
 	{ "set SOCKS5_BINDINTFC 1080", false, NULL, 0, NULL },
 	{ "set SOCKS5_BINDINTFC [::1]", false, NULL, 0, NULL },
 	{ "set SOCKS5_BINDINTFC :0", false, NULL, 0, NULL },
+	{ "set SOCKS5_KEYTAB /etc/socks5.keytab", true, "keytab", 0,
+	  "/etc/socks5.keytab" },
+	{ "set SOCKS5_KEYTAB krb5.keytab", false, NULL, 0, NULL },
+	{ "set SOCKS5_GSS_SERVICE socks", true, "gss_service", 0, "socks" },
+	{ "set SOCKS5_GSS_SERVICE rcmd@host", false, NULL, 0, NULL },
+	{ "set SOCKS5_GSS_STRIP_REALM", true, "strip", 1, NULL },
+	{ "set SOCKS5_GSS_PROTECTION none", true, "prot", CONF_GSS_PROT_NONE,
+	  NULL },
+	{ "set SOCKS5_GSS_PROTECTION none,none", true, "prot",
+	  CONF_GSS_PROT_NONE, NULL },
+	/* Not served, so not accepted (conf/vars.c gssprot_parse). */
+	{ "set SOCKS5_GSS_PROTECTION integrity", false, NULL, 0, NULL },
+	{ "set SOCKS5_GSS_PROTECTION none,confidentiality", false, NULL, 0,
+	  NULL },
+	{ "set SOCKS5_GSS_PROTECTION none,", false, NULL, 0, NULL },
+	{ "set SOCKS5_GSS_PROTECTION", false, NULL, 0, NULL },
 };
 
 /* Does the variable named by row->field hold the row's value? */
@@ -190,6 +210,11 @@ var_value(const struct conf_vars *v, const struct var_row *row)
 	if (strcmp(f, "allow") == 0) return !strcmp(v->hosts_allow, row->want_s);
 	if (strcmp(f, "deny") == 0) return !strcmp(v->hosts_deny, row->want_s);
 	if (strcmp(f, "pam") == 0) return !strcmp(v->pam_service, row->want_s);
+	if (strcmp(f, "keytab") == 0) return !strcmp(v->gss_keytab, row->want_s);
+	if (strcmp(f, "gss_service") == 0)
+		return !strcmp(v->gss_service, row->want_s);
+	if (strcmp(f, "strip") == 0) return v->gss_strip_realm == row->want;
+	if (strcmp(f, "prot") == 0) return v->gss_protection == row->want;
 	if (strcmp(f, "user") == 0)
 		return !strcmp(v->upstream_user, row->want_s);
 	if (strcmp(f, "passwd") == 0)

@@ -81,7 +81,8 @@ test_auth(void)
 	    "permit - - - - - -\n");
 
 	check_auth(conf, "10.1.0.1:5", 4, 0, "\x00", 1, 1);
-	check_auth(conf, "10.2.0.1:1080", 4, 0, "", 0, 2);
+	/* k is offered since RFC 1961 (issue 14): 0x01. */
+	check_auth(conf, "10.2.0.1:1080", 4, 0, "\x01", 1, 2);
 	check_auth(conf, "10.2.0.1:5", 4, 0, "\x02\x00", 2, 3);
 	check_auth(conf, "11.0.0.1:5", 4, 0, "\x00\x02", 2, 4);
 	check_auth(conf, "11.0.0.1:5", 1, 0, "\x00", 1, 4);
