@@ -70,6 +70,7 @@ struct conf_vars {
 	                              * against it instead of PAM */
 	unsigned auth_timeout_s;     /* SOCKS5_AUTH_TIMEOUT, default 10 */
 	unsigned auth_delay_max_s;   /* SOCKS5_AUTH_DELAY_MAX, default 4 */
+	unsigned resolve_timeout_s;  /* SOCKS5_RESOLVE_TIMEOUT, default 10 */
 	char hosts_allow[4096];      /* SOCKS5_HOSTS_ALLOW, default /etc/hosts.allow */
 	char hosts_deny[4096];       /* SOCKS5_HOSTS_DENY, default /etc/hosts.deny */
 	char pam_service[64];        /* SOCKS5_PAM_SERVICE, default "socks5" */

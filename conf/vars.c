@@ -85,6 +85,8 @@ static const struct var_def var_defs[] = {
 	    "seconds" },
 	{ "SOCKS5_AUTH_DELAY_MAX", VK_UINT, FIELD(auth_delay_max_s), 0, 60,
 	    "seconds" },
+	{ "SOCKS5_RESOLVE_TIMEOUT", VK_UINT, FIELD(resolve_timeout_s), 1, 600,
+	    "seconds" },
 	{ "SOCKS5_PROXY_PROTOCOL", VK_HOSTLIST, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_FAKEALLHOSTS", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LOCALDNSONLY", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
@@ -108,6 +110,7 @@ vars_defaults(struct conf_vars *v)
 	v->upstream_retry_s = 30;
 	v->v4support = true;
 	v->auth_timeout_s = 10;
+	v->resolve_timeout_s = 10;
 	v->auth_delay_max_s = 4;
 	snprintf(v->pwdfile, sizeof(v->pwdfile), "/etc/socks5.passwd");
 	snprintf(v->hosts_allow, sizeof(v->hosts_allow), "/etc/hosts.allow");
