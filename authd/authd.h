@@ -143,6 +143,10 @@ void resolver_serve_channel(int chan, const struct conf *conf)
  * SOCKS5_AUTH_TIMEOUT, the ident query; SOCKS5_RESOLVE_TIMEOUT) and a
  * margin, so a child that keeps to them is never killed. */
 unsigned authd_request_limit_s(const struct conf *conf);
+
+/* The resolver's seccomp filter (authd/resolver_sandbox.c), loaded once
+ * after its privilege drop and inherited by its children; 0 or ERR_*. */
+int resolver_sandbox(void);
 unsigned resolver_request_limit_s(const struct conf *conf);
 
 #endif

@@ -375,6 +375,8 @@ helper_start(struct helper *h, const struct conf *conf, uid_t uid, gid_t gid,
 	if (pid == 0) {
 		close(door[1]);
 		proc_child_signals();
+		/* Neither helper ever chains through an upstream. */
+		conf_forget_upstream_secret(conf, false);
 		/* Die with the master rather than serve stale doors. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		if (h->kind == HELPER_AUTHD) {
@@ -396,6 +398,10 @@ helper_start(struct helper *h, const struct conf *conf, uid_t uid, gid_t gid,
 		for (size_t i = 0; i < n_close; i++)
 			if (close_fds[i] >= 0)
 				close(close_fds[i]);
+		/* Last, once nothing needs more than lookups: a resolver
+		 * without its filter does not serve. */
+		if (h->kind == HELPER_RESOLVER && resolver_sandbox() != 0)
+			fatalx("resolver: no seccomp filter");
 		helper_loop(h->kind, door[0], conf);
 	}
 	close(door[0]);

@@ -160,6 +160,12 @@ void conf_free(struct conf *conf);
 /* The variables in force. */
 const struct conf_vars *conf_vars(const struct conf *conf);
 
+/* In a process forked from the master, before it serves: wipe
+ * SOCKS5_PASSWD from its copy of conf and of the environment, always
+ * (unless_used false: authd, the resolver) or when no socks5 proxy line
+ * could make it send the value (workers). */
+void conf_forget_upstream_secret(const struct conf *conf, bool unless_used);
+
 /* Why a file that holds secrets (SOCKS5_PWDFILE) must not be used: not a
  * regular file, not owned by root, or mode & 077 != 0.  NULL when it is
  * fine, else buf holding the reason (with the mode). */

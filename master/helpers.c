@@ -145,7 +145,7 @@ forker_reaped(struct master *m, pid_t pid, int status)
 void
 helper_launch(struct master *m, int i)
 {
-	int close_fds[LISTEN_MAX + 4 + FORKERS_MAX];
+	int close_fds[LISTEN_MAX + 5 + FORKERS_MAX];
 	size_t n = 0;
 	uid_t uid;
 	gid_t gid;
@@ -160,6 +160,10 @@ helper_launch(struct master *m, int i)
 	/* Helpers report nothing about upstreams. */
 	close_fds[n++] = m->health.master_fd;
 	close_fds[n++] = m->health.worker_fd;
+	/* The resolver writes no audit records: it must not hold the file
+	 * every worker appends to. */
+	if (i == HELPER_RESOLVER)
+		close_fds[n++] = audit_file_fd();
 	for (size_t j = 0; j < FORKERS_MAX; j++)
 		if (m->forkers[j].pid > 0 && m->forkers[j].chan != -1)
 			close_fds[n++] = m->forkers[j].chan;

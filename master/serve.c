@@ -431,7 +431,7 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 			kill(m.helpers[i].pid, SIGTERM);
 	log_info("stopped");
 	conf_free(m.conf);
-	free(m.children);
+	children_free(&m);
 	penalty_free(m.penalty);
 	return EXIT_CLEAN;
 }

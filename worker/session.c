@@ -413,6 +413,7 @@ worker_serve(const struct conf *conf, const struct worker_client *client,
 	s.dest_fd = -1;
 	s.pipes = pipes;
 	helper_attribute(client->have_addr ? client->in_fd : -1);
+	conf_forget_upstream_secret(conf, true);
 	clock_gettime(CLOCK_MONOTONIC, &s.started);
 	io_deadline(&s.deadline, conf_vars(conf)->neg_timeout_s);
 	session_ident_start(&s);
