@@ -133,7 +133,7 @@ struct child {
 static size_t
 source_key(int client_fd, uint8_t *key)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
 

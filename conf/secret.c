@@ -4,7 +4,6 @@
  * may come from there.  A worker sends it only through a socks5 proxy
  * line; authd and the resolver never do.
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "conf/conf.h"
@@ -27,13 +26,16 @@ conf_forget_upstream_secret(const struct conf *conf, bool unless_used)
 	/* The configuration is shared read-only inside a process; this
 	 * process's copy (its own since fork) is wiped in place, once, before
 	 * it serves anything. */
-	struct conf *mine = (struct conf *)(uintptr_t)conf;
+	union {
+		const struct conf *ro;
+		struct conf *rw;
+	} mine = { .ro = conf };
 	static const char name[] = "SOCKS5_PASSWD=";
 
 	if (conf == NULL || (unless_used && uses_socks5_upstream(conf)))
 		return;
-	explicit_bzero(mine->vars.upstream_passwd,
-	    sizeof(mine->vars.upstream_passwd));
+	explicit_bzero(mine.rw->vars.upstream_passwd,
+	    sizeof(mine.rw->vars.upstream_passwd));
 	for (char **e = environ; e != NULL && *e != NULL; e++)
 		if (strncmp(*e, name, sizeof(name) - 1) == 0)
 			explicit_bzero(*e + sizeof(name) - 1,

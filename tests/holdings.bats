@@ -24,24 +24,32 @@ memcount() { # PID TEXT | PID --hex HEX
 	"$PY" "$HELPERS/memscan.py" "$@"
 }
 
-# proc_titled DAEMON_PID TITLE: the first descendant whose title starts so.
-proc_titled() {
-	local p
-	for p in $(daemon_tree "$1"); do
-		[[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) == "$2"* ]] &&
+# proc_titled DAEMON_PID TITLE: the first descendant whose title starts so;
+# helper_titled: the same among direct children only (a helper, not one of
+# its per-request children, which carry its title).
+titled() {
+	local p list
+	if [ "$1" = tree ]; then list=$(daemon_tree "$2"); else list=$(daemon_children "$2"); fi
+	for p in $list; do
+		[[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) == "$3"* ]] &&
 		    { echo "$p"; return 0; }
 	done
 	return 1
 }
+proc_titled() { titled tree "$@"; }
+helper_titled() { titled children "$@"; }
 
-# held NAME DAEMON SRC: a session from SRC kept open; prints its worker.
+# held NAME DAEMON SRC: a session from SRC kept open; HELD_PID is its
+# worker.  (Not in a $(...) subshell: bg must register the client in this
+# shell, for cleanup_test.)
 held() {
 	local port_var="${2}_PORT" pid_var="${2}_PID" ready="$BATS_TEST_TMPDIR/$1.ready"
+	HELD_PID=
 	bg "$1" socks -p "127.0.0.1:${!port_var}" --src "$3" -d 127.0.0.1 \
-	    -P "$EH_PORT" ready:"$ready" sleep:20
-	wait_until 10 test -e "$ready" || return 1
-	wait_until 5 proc_titled "${!pid_var}" "socks5d: worker $3:" || return 1
-	proc_titled "${!pid_var}" "socks5d: worker $3:"
+	    -P "$EH_PORT" ready:"$ready" sleep:30
+	wait_until 20 test -e "$ready" || return 1
+	wait_until 10 proc_titled "${!pid_var}" "socks5d: worker $3:" || return 1
+	HELD_PID=$(proc_titled "${!pid_var}" "socks5d: worker $3:")
 }
 
 @test "descriptors 0-2: stdin is /dev/null and a terminal is write-only, in every process" {
@@ -51,10 +59,11 @@ held() {
 	chmod 0755 "$wrap"
 	write_conf "$BATS_TEST_TMPDIR/t.conf"
 	SOCKS5D="$wrap" daemon_start T "$BATS_TEST_TMPDIR/t.conf"
-	w=$(held T1 T 127.0.0.1) || fail "no held session"
-	for p in "$T_PID" "$w" $(proc_titled "$T_PID" "socks5d: authd") \
-	    $(proc_titled "$T_PID" "socks5d: resolver") \
-	    $(proc_titled "$T_PID" "socks5d: forker"); do
+	held T1 T 127.0.0.1 || fail "no held session"
+	w=$HELD_PID
+	for p in "$T_PID" "$w" $(helper_titled "$T_PID" "socks5d: authd") \
+	    $(helper_titled "$T_PID" "socks5d: resolver") \
+	    $(helper_titled "$T_PID" "socks5d: forker"); do
 		assert_eq "$(readlink "/proc/$p/fd/0")" /dev/null "fd 0 of $p ($(tr '\0' ' ' <"/proc/$p/cmdline"))"
 		for fd in 1 2; do
 			flags=$(awk '/^flags:/ { print $2 }' "/proc/$p/fdinfo/$fd")
@@ -72,12 +81,13 @@ held() {
 	export SOCKS5_USER=chainuser SOCKS5_PASSWD="$secret"
 	daemon_start P "$BATS_TEST_TMPDIR/p.conf"
 	unset SOCKS5_USER SOCKS5_PASSWD
-	w=$(held P1 P 127.0.0.1) || fail "no held session"
+	held P1 P 127.0.0.1 || fail "no held session"
+	w=$HELD_PID
 	[ "$(memcount "$P_PID" "$secret")" -ge 1 ] ||
 	    fail "the scan does not find the password in the master (it must keep it for SIGHUP)"
 	assert_eq "$(memcount "$w" "$secret")" 0 "copies in the worker"
 	for p in authd resolver forker; do
-		assert_eq "$(memcount "$(proc_titled "$P_PID" "socks5d: $p")" "$secret")" 0 "copies in $p"
+		assert_eq "$(memcount "$(helper_titled "$P_PID" "socks5d: $p")" "$secret")" 0 "copies in $p"
 	done
 }
 
@@ -88,9 +98,10 @@ held() {
 	export SOCKS5_USER=chainuser SOCKS5_PASSWD="$secret"
 	daemon_start C "$BATS_TEST_TMPDIR/c.conf"
 	unset SOCKS5_USER SOCKS5_PASSWD
-	w=$(held C1 C 127.0.0.1) || fail "no held session"
+	held C1 C 127.0.0.1 || fail "no held session"
+	w=$HELD_PID
 	[ "$(memcount "$w" "$secret")" -ge 1 ] || fail "the worker lost a password it may send"
-	assert_eq "$(memcount "$(proc_titled "$C_PID" "socks5d: resolver")" "$secret")" 0 \
+	assert_eq "$(memcount "$(helper_titled "$C_PID" "socks5d: resolver")" "$secret")" 0 \
 	    "copies in the resolver"
 }
 
@@ -103,12 +114,14 @@ held() {
 	    "set SOCKS5_HOSTS_ALLOW $BATS_TEST_TMPDIR/allow" \
 	    "set SOCKS5_HOSTS_DENY $BATS_TEST_TMPDIR/deny" "permit - - - - - -"
 	daemon_start M "$BATS_TEST_TMPDIR/m.conf"
-	a=$(held MA M 127.0.0.7) || fail "no session A"
+	held MA M 127.0.0.7 || fail "no session A"
+	a=$HELD_PID
 	port=$(sed -n 's/^local=127\.0\.0\.7:\([0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/MA.out")
 	[ -n "$port" ] || fail "no local port in MA.out"
 	# A's struct sockaddr_in: AF_INET (little-endian), port, 127.0.0.7.
 	hex=$(printf '0200%04x7f000007' "$port")
-	b=$(held MB M 127.0.0.8) || fail "no session B"
+	held MB M 127.0.0.8 || fail "no session B"
+	b=$HELD_PID
 	[ "$(memcount "$M_PID" --hex "$hex")" -ge 1 ] ||
 	    fail "the scan does not find A's address in the master's table"
 	assert_eq "$(memcount "$b" --hex "$hex")" 0 "copies of A's address in B's worker"
@@ -118,14 +131,15 @@ held() {
 	local res w
 	write_conf "$BATS_TEST_TMPDIR/r.conf" "permit - - - - - -"
 	daemon_start R "$BATS_TEST_TMPDIR/r.conf" -- -a "$BATS_TEST_TMPDIR/audit.jsonl"
-	res=$(proc_titled "$R_PID" "socks5d: resolver") || fail "no resolver"
+	res=$(helper_titled "$R_PID" "socks5d: resolver") || fail "no resolver"
 	assert_eq "$(awk '$1 == "Seccomp:" { print $2 }' "/proc/$res/status")" 2 "resolver Seccomp"
-	w=$(held R1 R 127.0.0.1) || fail "no held session"
+	held R1 R 127.0.0.1 || fail "no held session"
+	w=$HELD_PID
 	ls -l "/proc/$w/fd" | grep -q audit.jsonl || fail "the worker has no audit file (the check cannot see one)"
 	! ls -l "/proc/$res/fd" | grep -q audit.jsonl || fail "the resolver holds the audit file"
 	run socks -p "127.0.0.1:$R_PORT" -d localhost -P "$EH_PORT" send:named shutdown recv
 	assert_field reply 0 "localhost through the filtered resolver"
 	run socks -p "127.0.0.1:$R_PORT" -d no-such-name.invalid -P "$EH_PORT"
 	assert_field reply 4 "an unknown name"
-	assert_eq "$(proc_titled "$R_PID" "socks5d: resolver")" "$res" "the same resolver (not killed by its filter)"
+	assert_eq "$(helper_titled "$R_PID" "socks5d: resolver")" "$res" "the same resolver (not killed by its filter)"
 }
