@@ -6,7 +6,9 @@
 #                              over its seed corpus, then random inputs)
 #   bats: tests/*.bats        (TAP, one point per @test)
 # TESTS=unit|fuzz|bats (space-separated) limits the run; BATS_FILTER=regex
-# is passed to bats --filter.
+# is passed to bats --filter; BATS_FILES (space-separated paths) replaces
+# tests/*.bats; BATS_KEEP=DIR keeps each file's bats temporary directory
+# (daemon logs included) under DIR (make check-sanitize reads them).
 set -u
 BUILD=${BUILD:-build}
 TESTS=${TESTS:-unit fuzz bats}
@@ -64,11 +66,13 @@ for t in $TESTS; do
 		done
 		;;
 	bats)
-		for f in tests/*.bats; do
+		for f in ${BATS_FILES:-tests/*.bats}; do
 			[ -f "$f" ] || continue
 			name=$(basename "$f" .bats)
 			SOCKS5D="$BUILD/socks5d" timeout 900 bats --tap \
-			    ${BATS_FILTER:+--filter "$BATS_FILTER"} "$f" \
+			    ${BATS_FILTER:+--filter "$BATS_FILTER"} \
+			    ${BATS_KEEP:+--no-tempdir-cleanup --tempdir "$BATS_KEEP/$name"} \
+			    "$f" \
 			    >"$log/$name.tap" 2>&1
 			rc=$?
 			echo "bats  $name: $(grep -c '^ok ' "$log/$name.tap") ok, $(grep -c '^not ok ' "$log/$name.tap") not ok"

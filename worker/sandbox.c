@@ -369,12 +369,13 @@ int_cmp(const void *a, const void *b)
 static int
 close_all_but(const int *keep, size_t n_keep)
 {
-	int sorted[32];
+	int sorted[32] = { 0 };
 	unsigned next = 3;
 
 	if (n_keep > sizeof(sorted) / sizeof(sorted[0]))
 		return ERR_RANGE;
-	memcpy(sorted, keep, n_keep * sizeof(int));
+	if (n_keep > 0)
+		memcpy(sorted, keep, n_keep * sizeof(int));
 	qsort(sorted, n_keep, sizeof(int), int_cmp);
 	for (size_t i = 0; i < n_keep; i++) {
 		if (sorted[i] < 0 || (unsigned)sorted[i] < next) {

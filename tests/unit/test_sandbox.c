@@ -216,14 +216,25 @@ allowed_args(void)
 	_exit(0);
 }
 
+/* How a refused call ends a child: killed by SIGSYS, or in SANDBOX_DEBUG
+ * builds (SANITIZE=1 among them) trapped, named and exit 125. */
+static bool
+refused(int status)
+{
+#ifdef SANDBOX_DEBUG
+	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 125;
+#else
+	return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS;
+#endif
+}
+
 static void
 check_refused(const char *what, void (*fn)(void))
 {
 	int status = run_child(fn, WHOLE_SANDBOX);
 
-	CHECK(status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
-	    "sandboxed worker: %s is killed by SIGSYS (status 0x%x)", what,
-	    status);
+	CHECK(refused(status), "sandboxed worker: %s is refused (status 0x%x)",
+	    what, status);
 }
 
 static void
@@ -276,8 +287,7 @@ check_killed(const char *what, void (*fn)(void))
 {
 	int status = run_child(fn, FILTER_ONLY);
 
-	CHECK(status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
-	    "%s is killed by SIGSYS (status 0x%x)", what, status);
+	CHECK(refused(status), "%s is refused (status 0x%x)", what, status);
 }
 
 /* The allowed path: a loopback TCP connection through splice, as a relay
@@ -354,6 +364,13 @@ check_kmsg_names_syscall(void)
 		    "no /dev/kmsg (not root?)\n", ++unit_points);
 		return;
 	}
+#ifdef SANDBOX_DEBUG
+	/* A trap is not a kill: the kernel logs only kills. */
+	printf("ok %d - kmsg names the refused syscall # SKIP SANDBOX_DEBUG "
+	    "traps\n", ++unit_points);
+	close(kfd);
+	return;
+#endif
 	for (int attempt = 0; attempt < 8 && found != SYS_openat; attempt++) {
 		pid = fork();
 		if (pid == 0) {
