@@ -10,6 +10,8 @@ to show what a process holds after it is sandboxed.
 """
 import sys
 
+CHUNK = 1 << 20
+
 
 def main():
     pid = int(sys.argv[1])
@@ -28,12 +30,26 @@ def main():
             if name in ("[vvar]", "[vsyscall]", "[vvar_vclock]"):
                 continue
             lo, hi = (int(x, 16) for x in fields[0].split("-"))
-            try:
-                mem.seek(lo)
-                data = mem.read(hi - lo)
-            except (OSError, ValueError, OverflowError):
+            # Read in chunks (overlapping by the needle's length), and skip
+            # reservations no process fills (a sanitizer's shadow memory is
+            # terabytes of mostly unbacked address space).
+            if hi - lo > (1 << 32):
                 continue
-            count += data.count(needle)
+            pos, tail = lo, b""
+            while pos < hi:
+                try:
+                    mem.seek(pos)
+                    data = mem.read(min(CHUNK, hi - pos))
+                except (OSError, ValueError, OverflowError):
+                    break
+                if not data:
+                    break
+                buf = tail + data
+                count += buf.count(needle)
+                # A match inside the overlap was counted with the last
+                # chunk; keep less than a needle so none counts twice.
+                tail = buf[-(len(needle) - 1):] if len(needle) > 1 else b""
+                pos += len(data)
     print(count)
 
 
