@@ -243,7 +243,11 @@ client_socket(int fd, struct sockaddr_storage *peer,
 
 	memset(peer, 0, sizeof(*peer));
 	memset(local, 0, sizeof(*local));
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	/* TCP, not merely a stream: an SCTP or MPTCP socket is no client's
+	 * connection to us. */
+	if ((!ipc_fd_is(fd, AF_INET, SOCK_STREAM, IPPROTO_TCP) &&
+	    !ipc_fd_is(fd, AF_INET6, SOCK_STREAM, IPPROTO_TCP)) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 	    type != SOCK_STREAM)
 		return ERR_PROTO;
 	len = sizeof(int);
@@ -435,6 +439,17 @@ serve_ident(int chan, const uint8_t *req, size_t len,
 	_exit(0);
 }
 
+unsigned
+authd_request_limit_s(const struct conf *conf)
+{
+	const struct conf_vars *v = conf_vars(conf);
+	/* ask_delay waits up to 5 s for the throttling delay. */
+	unsigned ident = AUTHD_IDENT_TIMEOUT_S, pass = 5 +
+	    v->auth_delay_max_s + v->auth_timeout_s + 1;
+
+	return AUTHD_REQUEST_TIMEOUT_S + (pass > ident ? pass : ident) + 5;
+}
+
 void
 authd_serve_channel(int chan, int ctl, const struct conf *conf)
 {
@@ -471,7 +486,7 @@ authd_serve_channel(int chan, int ctl, const struct conf *conf)
 	/* Only the addresses were wanted; the connection is the worker's
 	 * (close drops our reference, it never shuts the connection). */
 	if (cfd != -1)
-		close(cfd);
+		ipc_close_passed(cfd);
 	if (rc != 0) {
 		log_warnx("a worker's %s request came without its client's "
 		    "socket (%s); refused", type == IPC_IDENT ? "ident" :

@@ -145,6 +145,19 @@ uint32_t throttle_ask(struct throttle *t, const uint8_t *akey, size_t alen,
     const char *user, unsigned max_s);
 void throttle_result(struct throttle *t, const uint8_t *akey, size_t alen,
     const char *user, int outcome);
-void resolver_serve_channel(int chan) __attribute__((noreturn));
+void resolver_serve_channel(int chan, const struct conf *conf)
+    __attribute__((noreturn));
+
+/* The longest a helper's per-request child may live, from its fork: past
+ * it the helper kills it (authd/helper.c), whatever it is stuck in.  Each
+ * covers the child's own limits (the request's arrival, throttling delay,
+ * SOCKS5_AUTH_TIMEOUT, the ident query; SOCKS5_RESOLVE_TIMEOUT) and a
+ * margin, so a child that keeps to them is never killed. */
+unsigned authd_request_limit_s(const struct conf *conf);
+
+/* The resolver's seccomp filter (authd/resolver_sandbox.c), loaded once
+ * after its privilege drop and inherited by its children; 0 or ERR_*. */
+int resolver_sandbox(void);
+unsigned resolver_request_limit_s(const struct conf *conf);
 
 #endif

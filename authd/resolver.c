@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,9 +26,40 @@
 #include "common/rd.h"
 #include "common/socks.h"
 #include "common/wr.h"
+#include "conf/conf.h"
+
+/*
+ * Globals: the "not found" answer frame and the channel it goes to, built
+ * before getaddrinfo so the SIGALRM handler (SOCKS5_RESOLVE_TIMEOUT) only
+ * sends and exits.
+ */
+static uint8_t g_timeout_frame[IPC_HDR_LEN + 2];
+static int g_timeout_len = -1, g_timeout_chan = -1;
 
 /* A worker that opened a channel and sends nothing is not waited for. */
 enum { RESOLVER_REQUEST_TIMEOUT_S = 5 };
+
+unsigned
+resolver_request_limit_s(const struct conf *conf)
+{
+	return RESOLVER_REQUEST_TIMEOUT_S +
+	    conf_vars(conf)->resolve_timeout_s + 2;
+}
+
+/* A name in a black-holed zone keeps getaddrinfo waiting for the resolver
+ * library's retries (30 s and more); the worker gave up long before, and
+ * the child's slot is one of a few the client's address may hold.  Answer
+ * "host unreachable", as for a name that does not exist, and end.  Only
+ * send(2) and _exit(2), both async-signal-safe. */
+static void
+on_resolve_timeout(int sig)
+{
+	(void)sig;
+	if (g_timeout_len > 0)
+		(void)send(g_timeout_chan, g_timeout_frame,
+		    (size_t)g_timeout_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	_exit(0);
+}
 
 int
 resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
@@ -55,7 +87,7 @@ resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
 }
 
 void
-resolver_serve_channel(int chan)
+resolver_serve_channel(int chan, const struct conf *conf)
 {
 	uint8_t req[256], ans[2 + IPC_ADDRS_MAX * IPC_ADDR_LEN];
 	char name[SOCKS_NAME_MAX + 1];
@@ -87,7 +119,18 @@ resolver_serve_channel(int chan)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
+	{
+		const uint8_t unreachable[2] = { REP_HOST_UNREACHABLE, 0 };
+
+		g_timeout_chan = chan;
+		g_timeout_len = ipc_frame(IPC_RESOLVE_ANSWER, unreachable,
+		    sizeof(unreachable), g_timeout_frame,
+		    sizeof(g_timeout_frame));
+		signal(SIGALRM, on_resolve_timeout);
+		alarm(conf_vars(conf)->resolve_timeout_s);
+	}
 	rc = getaddrinfo(name, NULL, &hints, &res);
+	alarm(0);
 	wr_init(&w, ans, sizeof(ans));
 	if (rc != 0) {
 		status = rc == EAI_NONAME || rc == EAI_NODATA ||

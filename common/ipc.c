@@ -29,9 +29,11 @@
  * AUDIT_MASTER: one JSON object (auditd/record.c checks it).  AUDIT_ACK:
  * u8 0 written, 1 not.  AUDIT_FILE: u8 flags, + the file.  The last column
  * is the number of descriptors a frame of the type carries (ipc_recv_msg
- * requires exactly that many; IPC_OPEN's is taken by ipc_recv). */
+ * requires exactly that many); IPC_OPEN's is its most, taken by
+ * ipc_recv_open: the channel, and the client's socket when the worker has
+ * one. */
 static const struct ipc_msgdef ipc_table[] = {
-	{ IPC_OPEN, FROM_WORKER, 1, 1, 1, "open" },
+	{ IPC_OPEN, FROM_WORKER, 1, 1, 2, "open" },
 	{ IPC_RESOLVE, FROM_WORKER, 2, 256, 0, "resolve" },
 	{ IPC_RESOLVE_ANSWER, FROM_HELPER, 2, 2 + IPC_ADDRS_MAX * IPC_ADDR_LEN,
 	    0, "resolve-answer" },
@@ -218,7 +220,7 @@ take_fds(struct msghdr *msg, int *fds, size_t max, size_t *n)
 			if (*n < max)
 				fds[(*n)++] = fd;
 			else {
-				close(fd);
+				ipc_close_passed(fd);
 				extra++;
 			}
 		}
@@ -230,9 +232,39 @@ static void
 close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		close(fds[i]);
+		ipc_close_passed(fds[i]);
 		fds[i] = -1;
 	}
+}
+
+/* The contract is in ipc.h. */
+void
+ipc_close_passed(int fd)
+{
+	struct linger off = { 0, 0 };
+
+	if (fd < 0)
+		return;
+	/* Fails with ENOTSOCK on anything else, which closes at once. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	close(fd);
+}
+
+bool
+ipc_fd_is(int fd, int domain, int type, int protocol)
+{
+	int v[3] = { -1, -1, -1 };
+	const int opt[3] = { SO_DOMAIN, SO_TYPE, SO_PROTOCOL };
+
+	for (size_t i = 0; i < 3; i++) {
+		socklen_t len = sizeof(v[i]);
+
+		if (getsockopt(fd, SOL_SOCKET, opt[i], &v[i], &len) == -1 ||
+		    len != sizeof(v[i]))
+			return false;
+	}
+	return v[0] == domain && v[1] == type &&
+	    (protocol == -1 || v[2] == protocol);
 }
 
 /* One frame from `from`; expect 0 takes any type.  With exact_fds the
@@ -241,12 +273,20 @@ static int
 recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
     uint16_t *type, uint8_t *frame, size_t frame_cap,
     const uint8_t **payload, size_t cap, size_t *len, int *fds,
-    size_t max_fds, bool exact_fds, const struct timespec *deadline)
+    size_t max_fds, bool exact_fds, const struct timespec *deadline,
+    struct ucred *cred)
 {
+	/* Room for as many descriptors as the kernel lets one message carry
+	 * (SCM_MAX_FD), so that it never drops any itself: its close of a
+	 * lingering socket would run in this process and block it (a worker
+	 * could stall a helper so).  Every extra one is closed here, without
+	 * lingering.  And the sender's credentials, where asked for. */
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * (IPC_FDS_MAX + 2))];
+		char buf[CMSG_SPACE(sizeof(int) * IPC_PASSED_FDS_MAX) +
+		    CMSG_SPACE(sizeof(struct ucred))];
 	} control;
+	bool have_cred = false;
 	const struct ipc_msgdef *def;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct iovec iov = { .iov_base = frame, .iov_len = frame_cap };
@@ -284,6 +324,14 @@ recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
 		return errno == ECONNRESET ? ERR_EOF : errno == EAGAIN ||
 		    errno == EWOULDBLOCK ? ERR_TIMEOUT : ERR_SYS;
 	extra = take_fds(&msg, fds, max_fds, &n_fds);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cred != NULL && cm != NULL;
+	    cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(*cred))) {
+			memcpy(cred, CMSG_DATA(cm), sizeof(*cred));
+			have_cred = true;
+		}
 	/* A frame longer than any message, or cut by the kernel, is refused
 	 * whole: its tail would otherwise read as the next frame. */
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || extra > 0 ||
@@ -296,7 +344,8 @@ recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
 	    (expect != 0 && *type != expect && *type != expect2) ||
 	    def->from != from || plen < def->min_len || plen > def->max_len ||
 	    plen > cap || rd_bytes(&r, plen, payload) != 0 || rd_end(&r) != 0 ||
-	    (exact_fds && n_fds != def->n_fds))
+	    (exact_fds && n_fds != def->n_fds) ||
+	    (cred != NULL && !have_cred))
 		goto fail;
 	*len = plen;
 	return 0;
@@ -317,7 +366,7 @@ ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
 
 	rc = recv_frame(fd, (uint16_t)expect, (uint16_t)expect, from, &type,
 	    frame, sizeof(frame), &payload, cap, len, &got,
-	    fd_out != NULL ? 1 : 0, false, deadline);
+	    fd_out != NULL ? 1 : 0, false, deadline, NULL);
 	if (rc == 0 && *len > 0)
 		memcpy(buf, payload, *len);
 	if (fd_out != NULL)
@@ -338,7 +387,7 @@ ipc_recv_either(int fd, enum ipc_type a, enum ipc_type b,
 
 	rc = recv_frame(fd, (uint16_t)a, (uint16_t)b, from, &type, frame,
 	    sizeof(frame), &payload, cap, len, &got, fd_out != NULL ? 1 : 0,
-	    false, deadline);
+	    false, deadline, NULL);
 	if (rc == 0 && *len > 0)
 		memcpy(buf, payload, *len);
 	if (fd_out != NULL)
@@ -359,7 +408,7 @@ ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
 	for (size_t i = 0; i < IPC_FDS_MAX; i++)
 		fds[i] = -1;
 	rc = recv_frame(fd, 0, 0, from, type, frame, sizeof(frame), &payload,
-	    cap, len, fds, IPC_FDS_MAX, true, deadline);
+	    cap, len, fds, IPC_FDS_MAX, true, deadline, NULL);
 	if (rc == 0 && *len > 0)
 		memcpy(buf, payload, *len);
 	return rc;
@@ -374,12 +423,50 @@ ipc_recv_large(int fd, enum ipc_type a, enum ipc_type b, enum ipc_from from,
 
 	rc = recv_frame(fd, (uint16_t)a, (uint16_t)b, from, &type, m->frame,
 	    sizeof(m->frame), &m->payload, IPC_LARGE_MAX, &m->len, &got,
-	    fd_out != NULL ? 1 : 0, false, deadline);
+	    fd_out != NULL ? 1 : 0, false, deadline, NULL);
 	if (fd_out != NULL)
 		*fd_out = rc == 0 ? got : -1;
 	if (rc == 0)
 		m->type = (enum ipc_type)type;
 	return rc;
+}
+
+/* The contract is in ipc.h. */
+int
+ipc_recv_open(int door, int *chan, int *client_fd, pid_t *sender)
+{
+	const struct timespec now = { 0, 0 };
+	struct ucred cred = { 0 }, chan_cred = { 0 };
+	socklen_t clen = sizeof(chan_cred);
+	int fds[2] = { -1, -1 }, rc;
+	uint8_t frame[IPC_FRAME_MAX + 1];
+	const uint8_t *payload = NULL;
+	uint16_t type;
+	size_t len = 0;
+
+	*chan = *client_fd = -1;
+	*sender = 0;
+	rc = recv_frame(door, IPC_OPEN, IPC_OPEN, FROM_WORKER, &type, frame,
+	    sizeof(frame), &payload, 1, &len, fds, 2, false, &now, &cred);
+	if (rc != 0)
+		return rc;
+	/* The channel must be a socketpair end its sender made (not the
+	 * door, nor anything else a worker holds), and the client's socket a
+	 * TCP socket: anything else is closed unused. */
+	if (len != 1 || payload[0] != IPC_VERSION || fds[0] == -1 ||
+	    !ipc_fd_is(fds[0], AF_UNIX, SOCK_SEQPACKET, -1) ||
+	    getsockopt(fds[0], SOL_SOCKET, SO_PEERCRED, &chan_cred,
+	    &clen) == -1 || chan_cred.pid != cred.pid || cred.pid <= 0 ||
+	    (fds[1] != -1 && (!ipc_fd_is(fds[1], AF_INET, SOCK_STREAM,
+	    IPPROTO_TCP) && !ipc_fd_is(fds[1], AF_INET6, SOCK_STREAM,
+	    IPPROTO_TCP)))) {
+		close_fds(fds, 2);
+		return ERR_PROTO;
+	}
+	*chan = fds[0];
+	*client_fd = fds[1];
+	*sender = cred.pid;
+	return 0;
 }
 
 int

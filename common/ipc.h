@@ -54,6 +54,9 @@
 #ifndef SOCKS5D_IPC_H
 #define SOCKS5D_IPC_H
 
+#include <sys/types.h>
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -166,6 +169,9 @@ enum {
 	IPC_FORKED_LEN = 8,       /* id (u32), pid (u32) */
 	IPC_REAPED_LEN = 8,       /* pid (u32), wait status (u32) */
 	IPC_FDS_MAX = 5,          /* most descriptors any message carries */
+	/* Most descriptors a peer can attach to one message (the kernel's
+	 * SCM_MAX_FD): a receiver makes room for all (recv_frame). */
+	IPC_PASSED_FDS_MAX = 253,
 	/* The longest identd user id passed on (RFC 1413 allows 512; a
 	 * longer one is refused as malformed, SOCKS user names stop at 255). */
 	IPC_IDENT_USER_MAX = 255,
@@ -288,6 +294,26 @@ int ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
  */
 int ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
     size_t cap, size_t *len, int *fd_out, const struct timespec *deadline);
+
+/*
+ * A helper's door (authd/helper.c): take one IPC_OPEN without waiting
+ * (ERR_TIMEOUT when none is queued).  The door must have SO_PASSCRED set,
+ * so the kernel names the sending process: *sender.  *chan is the channel,
+ * an AF_UNIX SOCK_SEQPACKET socket made by *sender itself; *client_fd the
+ * worker's client socket (a TCP socket) or -1 when it attached none.  A
+ * frame that breaks any of this gives ERR_PROTO with every descriptor it
+ * carried closed (ipc_close_passed).
+ */
+int ipc_recv_open(int door, int *chan, int *client_fd, pid_t *sender);
+
+/* Whether fd is a socket of this domain, type and protocol (-1: any). */
+bool ipc_fd_is(int fd, int domain, int type, int protocol);
+
+/* Close a descriptor another process passed.  A socket it set to linger
+ * with unsent data would make close(2) wait up to its linger time; turn
+ * lingering off first, so close returns at once and the kernel sends what
+ * is queued in the background (no reset of a legitimate connection). */
+void ipc_close_passed(int fd);
 
 /* The same for the first frame of a channel that may open with either of
  * two requests (authd: IPC_AUTH_USERPASS or IPC_IDENT); *type is the one

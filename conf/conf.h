@@ -81,6 +81,7 @@ struct conf_vars {
 	                              * against it instead of PAM */
 	unsigned auth_timeout_s;     /* SOCKS5_AUTH_TIMEOUT, default 10 */
 	unsigned auth_delay_max_s;   /* SOCKS5_AUTH_DELAY_MAX, default 4 */
+	unsigned resolve_timeout_s;  /* SOCKS5_RESOLVE_TIMEOUT, default 10 */
 	char hosts_allow[4096];      /* SOCKS5_HOSTS_ALLOW, default /etc/hosts.allow */
 	char hosts_deny[4096];       /* SOCKS5_HOSTS_DENY, default /etc/hosts.deny */
 	char pam_service[64];        /* SOCKS5_PAM_SERVICE, default "socks5" */
@@ -177,6 +178,12 @@ void conf_free(struct conf *conf);
 
 /* The variables in force. */
 const struct conf_vars *conf_vars(const struct conf *conf);
+
+/* In a process forked from the master, before it serves: wipe
+ * SOCKS5_PASSWD from its copy of conf and of the environment, always
+ * (unless_used false: authd, the resolver) or when no socks5 proxy line
+ * could make it send the value (workers). */
+void conf_forget_upstream_secret(const struct conf *conf, bool unless_used);
 
 /* Why a file that holds secrets (SOCKS5_PWDFILE) must not be used: not a
  * regular file, not owned by root, or mode & 077 != 0.  NULL when it is

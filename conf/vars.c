@@ -86,6 +86,8 @@ static const struct var_def var_defs[] = {
 	    "seconds" },
 	{ "SOCKS5_AUTH_DELAY_MAX", VK_UINT, FIELD(auth_delay_max_s), 0, 60,
 	    "seconds" },
+	{ "SOCKS5_RESOLVE_TIMEOUT", VK_UINT, FIELD(resolve_timeout_s), 1, 600,
+	    "seconds" },
 	{ "SOCKS5_PROXY_PROTOCOL", VK_HOSTLIST, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_AUDIT_REQUIRED", VK_FLAG, FIELD(audit_required), 0, 0, NULL },
 	{ "SOCKS5_KEYTAB", VK_PATH, FIELD(gss_keytab), 0, 0, NULL },
@@ -117,6 +119,7 @@ vars_defaults(struct conf_vars *v)
 	v->v4support = true;
 	v->audit_required = true;
 	v->auth_timeout_s = 10;
+	v->resolve_timeout_s = 10;
 	v->auth_delay_max_s = 4;
 	snprintf(v->pwdfile, sizeof(v->pwdfile), "/etc/socks5.passwd");
 	snprintf(v->hosts_allow, sizeof(v->hosts_allow), "/etc/hosts.allow");

@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "common/proctitle.h"
 #include "common/wr.h"
+#include "conf/conf.h"
 #include "forker/forker.h"
 #include "master/spawn.h"
 #include "worker/sandbox.h"
@@ -218,6 +219,8 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 	(void)setpgid(0, 0);
 	proctitle_set("socks5d: forker");
 	log_procname("forker");
+	/* Its workers inherit its memory. */
+	conf_forget_upstream_secret(ctx->conf, true);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);

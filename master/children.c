@@ -17,8 +17,17 @@
 #include "conf/conf.h"
 #include "master/kmsg.h"
 #include "master/penalty.h"
+#include "master/private_mem.h"
 #include "master/state.h"
 #include "worker/worker.h"
+
+void
+children_free(struct master *m)
+{
+	private_free(m->children, m->cap_children, sizeof(*m->children));
+	m->children = NULL;
+	m->n_children = m->cap_children = 0;
+}
 
 int
 children_add(struct master *m, pid_t pid, pid_t forker, uint32_t id,
@@ -26,7 +35,10 @@ children_add(struct master *m, pid_t pid, pid_t forker, uint32_t id,
 {
 	if (m->n_children == m->cap_children) {
 		size_t cap = m->cap_children == 0 ? 64 : m->cap_children * 2;
-		struct child *c = reallocarray(m->children, cap, sizeof(*c));
+		/* Forked children see it zeroed (master/private_mem.h): no
+		 * worker holds the addresses of every other session. */
+		struct child *c = private_realloc(m->children, m->cap_children,
+		    cap, sizeof(*c));
 
 		if (c == NULL)
 			return ERR_NOMEM;

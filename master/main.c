@@ -25,6 +25,42 @@
 #include "master/master.h"
 #include "worker/sandbox.h"
 
+/*
+ * Every process inherits descriptors 0-2.  stdin is never read (except as
+ * the client with -i): /dev/null.  A terminal on stdout or stderr stays for
+ * output but is reopened write-only: opened read-write by the shell, it
+ * let any worker or helper read what is typed there (issue 12 finding 8).
+ * A closed one gets /dev/null, so no later open lands on it.  Files and
+ * pipes the caller gave (a log file, journald's stream) are left as they
+ * are: they are the caller's choice of where output goes.
+ */
+static void
+stdio_narrow(bool inetd)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		const char *tty = NULL;
+		int nfd, fl;
+
+		if (inetd && fd != 2)
+			continue;
+		fl = fcntl(fd, F_GETFL);
+		if (fd > 0 && fl != -1 && !isatty(fd))
+			continue;
+		if (fd > 0 && fl != -1)
+			tty = ttyname(fd);
+		nfd = open(tty != NULL ? tty : "/dev/null",
+		    (fd == 0 ? O_RDONLY : O_WRONLY) | O_NOCTTY);
+		if (nfd == -1 && tty != NULL)
+			nfd = open("/dev/null", O_WRONLY | O_NOCTTY);
+		if (nfd == -1)
+			continue;
+		if (nfd != fd) {
+			(void)dup2(nfd, fd);
+			close(nfd);
+		}
+	}
+}
+
 static void
 usage(FILE *out)
 {
@@ -119,6 +155,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "socks5d: -u %s: no such user\n", opts.user);
 		return EXIT_USAGE;
 	}
+	stdio_narrow(opts.inetd);
 	relay_env = getenv("SOCKS5D_RELAY_COPY");
 	opts.relay_copy = relay_env != NULL && strcmp(relay_env, "1") == 0;
 

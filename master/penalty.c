@@ -30,6 +30,7 @@
 
 #include "common/err.h"
 #include "master/penalty.h"
+#include "master/private_mem.h"
 
 struct penalty_entry {
 	uint8_t addr[16];       /* IPv4 as IPv4-mapped IPv6 */
@@ -113,8 +114,10 @@ penalty_new(size_t size, struct penalty **out)
 	*out = NULL;
 	if (size == 0)
 		size = 1;
+	/* Clients' addresses: forked children see them zeroed
+	 * (master/private_mem.h). */
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->entries = calloc(size, sizeof(*p->entries))) == NULL) {
+	    (p->entries = private_calloc(size, sizeof(*p->entries))) == NULL) {
 		free(p);
 		return ERR_NOMEM;
 	}
@@ -129,7 +132,7 @@ penalty_free(struct penalty *p)
 {
 	if (p == NULL)
 		return;
-	free(p->entries);
+	private_free(p->entries, p->size, sizeof(*p->entries));
 	free(p);
 }
 

@@ -453,7 +453,7 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	auditlog_stop(&m);
 	log_info("stopped");
 	conf_free(m.conf);
-	free(m.children);
+	children_free(&m);
 	penalty_free(m.penalty);
 	return EXIT_CLEAN;
 }

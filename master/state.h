@@ -89,6 +89,7 @@ struct master {
 };
 
 /* children.c */
+void children_free(struct master *m);
 int children_add(struct master *m, pid_t pid, pid_t forker, uint32_t id,
     const struct sockaddr_storage *client);
 void children_reap(struct master *m);

@@ -1,8 +1,13 @@
 /*
  * The worker's side of authd and the resolver (worker/helper_wrap.h).
  */
+/*
+ * Globals: attributed_client, the client socket attached to every channel
+ * this worker opens (set once by worker_serve, helper_attribute).
+ */
 #include <sys/socket.h>
 
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,19 +18,48 @@
 #include "common/socks.h"
 #include "common/wr.h"
 #include "worker/helper_wrap.h"
+#include "worker/io.h"
 
-int
-helper_open(int door, int *chan)
+static int attributed_client = -1;
+
+void
+helper_attribute(int client_fd)
+{
+	attributed_client = client_fd;
+}
+
+/* The door is shared by every worker: when a stalled helper lets its queue
+ * fill, a send must give up at the caller's deadline, not block past it. */
+static int
+door_send(int door, const int *fds, size_t n_fds,
+    const struct timespec *deadline)
 {
 	uint8_t version = IPC_VERSION;
-	int pair[2], rc;
+	int rc;
+
+	for (;;) {
+		rc = ipc_send_fds(door, IPC_OPEN, &version, sizeof(version), fds,
+		    n_fds, 1);
+		if (rc != ERR_TIMEOUT || deadline == NULL)
+			return rc;
+		if ((rc = io_wait(door, POLLOUT, deadline)) != 0)
+			return rc;
+	}
+}
+
+int
+helper_open(int door, const struct timespec *deadline, int *chan)
+{
+	int pair[2], fds[2], rc;
 
 	*chan = -1;
 	if (door < 0)
 		return ERR_EOF;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1)
 		return ERR_SYS;
-	rc = ipc_send(door, IPC_OPEN, &version, sizeof(version), pair[1]);
+	fds[0] = pair[1];
+	fds[1] = attributed_client;
+	rc = door_send(door, fds, attributed_client >= 0 ? 2 : 1, deadline);
 	close(pair[1]);
 	if (rc != 0) {
 		close(pair[0]);
@@ -53,7 +87,7 @@ authd_userpass(int door, int client_fd, const char *user, const char *pass,
 	    (rc = wr_u8(&w, (uint8_t)plen)) != 0 ||
 	    (rc = wr_bytes(&w, pass, plen)) != 0)
 		goto out;
-	if ((rc = helper_open(door, &chan)) != 0)
+	if ((rc = helper_open(door, deadline, &chan)) != 0)
 		goto out;
 	rc = ipc_send(chan, IPC_AUTH_USERPASS, req, w.off, client_fd);
 	if (rc == 0)
@@ -74,14 +108,15 @@ out:
 }
 
 int
-authd_ident_start(int door, int client_fd, int *chan)
+authd_ident_start(int door, int client_fd, const struct timespec *deadline,
+    int *chan)
 {
 	uint8_t zero = 0;
 	int rc;
 
 	if (client_fd < 0)
 		return ERR_PROTO;
-	if ((rc = helper_open(door, chan)) != 0)
+	if ((rc = helper_open(door, deadline, chan)) != 0)
 		return rc;
 	if ((rc = ipc_send(*chan, IPC_IDENT, &zero, 1, client_fd)) != 0) {
 		close(*chan);
@@ -128,7 +163,7 @@ resolver_lookup(int door, const char *name, uint16_t port,
 	if (wr_u8(&w, (uint8_t)name_len) != 0 ||
 	    wr_bytes(&w, name, name_len) != 0)
 		return REP_GENERAL_FAILURE;
-	if (helper_open(door, &chan) != 0) {
+	if (helper_open(door, deadline, &chan) != 0) {
 		log_warnx("resolver unavailable");
 		return REP_GENERAL_FAILURE;
 	}

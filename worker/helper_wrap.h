@@ -16,9 +16,16 @@
 
 struct timespec;
 
-/* Open a private channel through door; 0 or ERR_EOF when the helper is
- * gone (the caller fails closed). */
-int helper_open(int door, int *chan);
+/* Open a private channel through door, giving up at deadline (NULL: wait)
+ * when the door's queue is full; 0, ERR_TIMEOUT, or ERR_EOF when the helper
+ * is gone (the caller fails closed).  The client socket named by
+ * helper_attribute goes with it: the helper counts channels per client
+ * address with it (authd/helper.c), and per worker by the kernel's word. */
+int helper_open(int door, const struct timespec *deadline, int *chan);
+
+/* Once per worker: the socket of the client it serves (-1: none, as in
+ * inetd mode with pipes). */
+void helper_attribute(int client_fd);
 
 /* authd's answer to one check. */
 struct authd_verdict {
@@ -44,7 +51,8 @@ int authd_userpass(int door, int client_fd, const char *user,
  * waits for the answer until deadline and closes the channel.  user (cap
  * >= 256) holds the identd user when *reason is AUTH_R_OK.
  */
-int authd_ident_start(int door, int client_fd, int *chan);
+int authd_ident_start(int door, int client_fd,
+    const struct timespec *deadline, int *chan);
 int authd_ident_collect(int chan, const struct timespec *deadline,
     char *user, size_t cap, unsigned *reason);
 

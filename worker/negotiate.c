@@ -49,7 +49,7 @@ session_ident_start(struct session *s)
 		s->ident_deadline.tv_nsec -= 1000000000;
 	}
 	if (authd_ident_start(s->opts->authd_door, s->client->in_fd,
-	    &s->ident_chan) != 0)
+	    &s->ident_deadline, &s->ident_chan) != 0)
 		log_warnx("authd unavailable: no identd query");
 	s->ident_asked = true;
 }

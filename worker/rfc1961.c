@@ -231,7 +231,7 @@ session_gssapi(struct session *s)
 	gss_in.len = s->in_len;
 	explicit_bzero(s->in, s->in_len);
 	s->in_len = 0;
-	if (helper_open(s->opts->authd_door, &chan) != 0) {
+	if (helper_open(s->opts->authd_door, &s->deadline, &chan) != 0) {
 		log_warnx("authd unavailable: refusing method 0x01");
 		gss_audit(s, false, NULL, "authd unavailable");
 		return gss_fail(s, "authd unavailable", ERR_DENIED);

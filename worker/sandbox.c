@@ -68,8 +68,6 @@ static const struct sc_rule sc_allow[] = {
 	{ SCMP_SYS(accept4), "BIND command: the peer's connection" },
 	{ SCMP_SYS(getsockname), "BND.ADDR of replies" },
 	{ SCMP_SYS(getpeername), "BIND peer check" },
-	{ SCMP_SYS(setsockopt), "IP_BIND_ADDRESS_NO_PORT, socket options" },
-	{ SCMP_SYS(getsockopt), "SO_ERROR of a non-blocking connect" },
 	{ SCMP_SYS(shutdown), "relay: pass half-close on" },
 	{ SCMP_SYS(sendto), "syslog datagrams; UDP relay" },
 	{ SCMP_SYS(recvfrom), "UDP relay" },
@@ -82,7 +80,6 @@ static const struct sc_rule sc_allow[] = {
 	{ SCMP_SYS(munmap), "malloc" },
 	{ SCMP_SYS(mremap), "malloc" },
 	{ SCMP_SYS(madvise), "malloc trimming" },
-	{ SCMP_SYS(futex), "glibc internal locks" },
 	{ SCMP_SYS(getrandom), "glibc malloc and hash seeds" },
 	{ SCMP_SYS(restart_syscall), "interrupted poll" },
 	{ SCMP_SYS(rt_sigreturn), "return from a signal handler" },
@@ -199,15 +196,11 @@ filter_build(struct sock_fprog *prog, bool forker)
 			goto out;
 		}
 	}
-	/* Only IP sockets: no netlink, packet, or unix sockets of its own
-	 * (syslog and the helpers are reached through inherited fds). */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_INET)) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0 ||
-	    /* A private channel to a helper: a unix socketpair, nothing else. */
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0)
+	/* socket, socketpair, setsockopt, getsockopt and futex, each only
+	 * with the arguments the code passes (worker/sandbox_args.c).  No
+	 * netlink, packet or unix sockets of its own: syslog and the helpers
+	 * are reached through inherited descriptors. */
+	if (sandbox_rules_args(ctx) != 0)
 		goto out;
 	for (size_t i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
@@ -377,12 +370,13 @@ int_cmp(const void *a, const void *b)
 static int
 close_all_but(const int *keep, size_t n_keep)
 {
-	int sorted[32];
+	int sorted[32] = { 0 };
 	unsigned next = 3;
 
 	if (n_keep > sizeof(sorted) / sizeof(sorted[0]))
 		return ERR_RANGE;
-	memcpy(sorted, keep, n_keep * sizeof(int));
+	if (n_keep > 0)
+		memcpy(sorted, keep, n_keep * sizeof(int));
 	qsort(sorted, n_keep, sizeof(int), int_cmp);
 	for (size_t i = 0; i < n_keep; i++) {
 		if (sorted[i] < 0 || (unsigned)sorted[i] < next) {

@@ -55,6 +55,13 @@ int sandbox_enter_forker(const struct sandbox *sb, const int *keep,
     size_t n_keep);
 int sandbox_narrow(const struct sandbox *sb);
 
+/* Internal to the filter build (worker/sandbox_args.c): add the rows that
+ * check arguments (socket, socketpair, setsockopt, getsockopt, futex) and,
+ * in SANITIZE builds only, what the sanitizer runtime needs, to a
+ * libseccomp context (scmp_filter_ctx).  0, or -1 after logging. */
+int sandbox_rules_args(void *ctx);
+int sandbox_rules_sanitizer(void *ctx);
+
 /* The seccomp part alone (tests/unit/test_sandbox.c installs it on itself). */
 int sandbox_load_filter(const struct sandbox *sb);
 

@@ -22,6 +22,7 @@
 #include "conf/conf.h"
 #include "relay/relay.h"
 #include "worker/connect.h"
+#include "worker/helper_wrap.h"
 #include "worker/io.h"
 #include "worker/session.h"
 #include "worker/upstream.h"
@@ -413,6 +414,8 @@ worker_serve(const struct conf *conf, const struct worker_client *client,
 	    : NULL;
 	s.dest_fd = -1;
 	s.pipes = pipes;
+	helper_attribute(client->have_addr ? client->in_fd : -1);
+	conf_forget_upstream_secret(conf, true);
 	clock_gettime(CLOCK_MONOTONIC, &s.started);
 	io_deadline(&s.deadline, conf_vars(conf)->neg_timeout_s);
 	session_ident_start(&s);

@@ -4,10 +4,12 @@
  * SOCK_SEQPACKET pair, as in production), the authd request payload, the
  * resolver answer, the IPC_FORK payload the forker decodes, the
  * IPC_FORKED / IPC_REAPED payloads and frames the master takes from the
- * forker, and the IPC_IDENT_ANSWER payload a worker decodes.  The first
- * byte selects the target.
+ * forker, the IPC_IDENT_ANSWER payload a worker decodes, and an open
+ * request on a helper's door (ipc_recv_open) with the descriptors the
+ * second byte picks.  The first byte selects the target.
  */
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +28,63 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int pair[2] = { -1, -1 };
 
+/* Send bytes as one datagram on a door (SO_PASSCRED on the receiving
+ * end), with the descriptors pick's bits choose: a channel this process
+ * made, a UDP socket, a pipe end; then take it as a helper does.  Only a
+ * channel of ours may come out, with no client socket (none was TCP). */
+static void
+door_open(const uint8_t *bytes, size_t len, uint8_t pick)
+{
+	static int door[2] = { -1, -1 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+	} control;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)bytes,
+	    .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int pass[3], npass = 0, sp[2] = { -1, -1 }, pp[2] = { -1, -1 }, on = 1;
+	int chan, cfd;
+	pid_t sender;
+
+	if (door[0] == -1 && (socketpair(AF_UNIX, SOCK_SEQPACKET, 0,
+	    door) == -1 || setsockopt(door[1], SOL_SOCKET, SO_PASSCRED, &on,
+	    sizeof(on)) == -1))
+		abort();
+	if ((pick & 1) != 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0)
+		pass[npass++] = sp[1];
+	if ((pick & 2) != 0 && (pass[npass] = socket(AF_INET, SOCK_DGRAM,
+	    0)) != -1)
+		npass++;
+	if ((pick & 4) != 0 && pipe(pp) == 0)
+		pass[npass++] = pp[0];
+	if (npass > 0) {
+		struct cmsghdr *cm;
+
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)npass);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)npass);
+		memcpy(CMSG_DATA(cm), pass, sizeof(int) * (size_t)npass);
+	}
+	if (sendmsg(door[0], &msg, 0) == (ssize_t)len &&
+	    ipc_recv_open(door[1], &chan, &cfd, &sender) == 0) {
+		if (chan == -1 || cfd != -1 || sender != getpid())
+			abort();
+		close(chan);
+	}
+	for (int i = 0; i < npass; i++)
+		close(pass[i]);
+	if (sp[0] != -1)
+		close(sp[0]);
+	if (pp[1] != -1)
+		close(pp[1]);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -38,7 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0:
 		if (pair[0] == -1 &&
 		    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == -1)
@@ -120,6 +179,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	}
+	case 7:
+		if (size >= 2 && size - 2 <= IPC_FRAME_MAX + 16)
+			door_open(data + 2, size - 2, data[1]);
+		break;
 	default:
 		if (resolve_answer_parse(data + 1, size - 1, 80, addrs,
 		    IPC_ADDRS_MAX, &n, &status) == 0 && n > IPC_ADDRS_MAX)

@@ -1,0 +1,43 @@
+/*
+ * SOCKS5_PASSWD out of processes that never send it (issue 12 finding 8).
+ * The master keeps it: a SIGHUP re-reads the environment, and the value
+ * may come from there.  A worker sends it only through a socks5 proxy
+ * line; authd and the resolver never do.
+ */
+#include <string.h>
+
+#include "conf/conf.h"
+#include "conf/conf_int.h"
+
+extern char **environ;
+
+static bool
+uses_socks5_upstream(const struct conf *conf)
+{
+	for (size_t i = 0; i < conf->n_proxies; i++)
+		if (conf->proxies[i].kind == ROUTE_SOCKS5)
+			return true;
+	return false;
+}
+
+void
+conf_forget_upstream_secret(const struct conf *conf, bool unless_used)
+{
+	/* The configuration is shared read-only inside a process; this
+	 * process's copy (its own since fork) is wiped in place, once, before
+	 * it serves anything. */
+	union {
+		const struct conf *ro;
+		struct conf *rw;
+	} mine = { .ro = conf };
+	static const char name[] = "SOCKS5_PASSWD=";
+
+	if (conf == NULL || (unless_used && uses_socks5_upstream(conf)))
+		return;
+	explicit_bzero(mine.rw->vars.upstream_passwd,
+	    sizeof(mine.rw->vars.upstream_passwd));
+	for (char **e = environ; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, name, sizeof(name) - 1) == 0)
+			explicit_bzero(*e + sizeof(name) - 1,
+			    strlen(*e + sizeof(name) - 1));
+}
