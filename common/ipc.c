@@ -52,6 +52,14 @@ static const struct ipc_msgdef ipc_table[] = {
 	{ IPC_RETIRE, FROM_MASTER, 0, 0, 0, "retire" },
 	{ IPC_UPSTREAM_DOWN, FROM_WORKER, IPC_UPSTREAM_DOWN_LEN,
 	    IPC_UPSTREAM_DOWN_LEN, 0, "upstream-down" },
+	{ IPC_NEGOTIATED, FROM_WORKER, IPC_NEGOTIATED_LEN, IPC_NEGOTIATED_LEN,
+	    0, "negotiated" },
+	{ IPC_REAL_CLIENT, FROM_WORKER, IPC_REAL_CLIENT_LEN,
+	    IPC_REAL_CLIENT_LEN, 1, "real-client" },
+	{ IPC_SESSION_USER, FROM_WORKER, 4 + 1 + 1, 4 + 1 + 255, 1,
+	    "session-user" },
+	{ IPC_VERDICT, FROM_MASTER, IPC_VERDICT_LEN, IPC_VERDICT_LEN, 0,
+	    "verdict" },
 };
 
 const char *
@@ -69,6 +77,36 @@ auth_reason_str(unsigned reason)
 	};
 
 	return reason < AUTH_R_MAX ? text[reason] : NULL;
+}
+
+const char *
+limit_rule_str(unsigned verdict)
+{
+	static const char *const text[LIMIT_MAX] = {
+		[LIMIT_PENALTY] = "penalty",
+		[LIMIT_PER_SOURCE] = "SOCKS5_MAXCHILD_PER_SOURCE",
+		[LIMIT_STARTUPS] = "SOCKS5_MAXSTARTUPS_PER_SOURCE",
+		[LIMIT_PER_USER] = "SOCKS5_MAXCHILD_PER_USER",
+		[LIMIT_EARLY_DROP] = "SOCKS5_MAXSTARTUPS",
+	};
+
+	return verdict < LIMIT_MAX ? text[verdict] : NULL;
+}
+
+const char *
+limit_reason_str(unsigned verdict)
+{
+	static const char *const text[LIMIT_MAX] = {
+		[LIMIT_PENALTY] = "an earlier worker for this address crashed",
+		[LIMIT_PER_SOURCE] = "too many sessions from this address",
+		[LIMIT_STARTUPS] = "too many connections from this address "
+		    "still negotiating",
+		[LIMIT_PER_USER] = "too many sessions of this user",
+		[LIMIT_EARLY_DROP] = "early drop: too many connections "
+		    "negotiating",
+	};
+
+	return verdict < LIMIT_MAX ? text[verdict] : NULL;
 }
 
 const struct ipc_msgdef *
@@ -168,6 +206,17 @@ ms_until(const struct timespec *deadline)
 	return ms <= 0 ? 0 : ms > 1000000000 ? 1000000000 : (int)ms;
 }
 
+void
+ipc_close_passed(int fd)
+{
+	struct linger off = { 0, 0 };
+
+	if (fd < 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	close(fd);
+}
+
 /* Take the descriptors a message carried: up to max into fds (the count
  * to *n), closing any beyond.  Returns how many were closed. */
 static size_t
@@ -190,7 +239,7 @@ take_fds(struct msghdr *msg, int *fds, size_t max, size_t *n)
 			if (*n < max)
 				fds[(*n)++] = fd;
 			else {
-				close(fd);
+				ipc_close_passed(fd);
 				extra++;
 			}
 		}
@@ -198,11 +247,30 @@ take_fds(struct msghdr *msg, int *fds, size_t max, size_t *n)
 	return extra;
 }
 
+/* The sender's pid from SCM_CREDENTIALS (the kernel fills it in; an
+ * unprivileged sender can only name itself), or 0. */
+static int
+msg_cred_pid(struct msghdr *msg)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL;
+	    cm = CMSG_NXTHDR(msg, cm)) {
+		struct ucred uc;
+
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_CREDENTIALS ||
+		    cm->cmsg_len != CMSG_LEN(sizeof(uc)))
+			continue;
+		memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+		return uc.pid;
+	}
+	return 0;
+}
+
 static void
 close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		close(fds[i]);
+		ipc_close_passed(fds[i]);
 		fds[i] = -1;
 	}
 }
@@ -213,12 +281,13 @@ static int
 recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
     uint16_t *type,
     uint8_t *buf, size_t cap, size_t *len, int *fds, size_t max_fds,
-    bool exact_fds, const struct timespec *deadline)
+    bool exact_fds, const struct timespec *deadline, int *cred_pid)
 {
 	uint8_t frame[IPC_FRAME_MAX + 1];
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * (IPC_FDS_MAX + 2))];
+		char buf[CMSG_SPACE(sizeof(int) * (IPC_FDS_MAX + 2)) +
+		    CMSG_SPACE(sizeof(struct ucred))];
 	} control;
 	const struct ipc_msgdef *def;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -258,6 +327,8 @@ recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
 		return errno == ECONNRESET ? ERR_EOF : errno == EAGAIN ||
 		    errno == EWOULDBLOCK ? ERR_TIMEOUT : ERR_SYS;
 	extra = take_fds(&msg, fds, max_fds, &n_fds);
+	if (cred_pid != NULL && (*cred_pid = msg_cred_pid(&msg)) <= 0)
+		goto fail;
 	/* A frame longer than any message, or cut by the kernel, is refused
 	 * whole: its tail would otherwise read as the next frame. */
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || extra > 0 ||
@@ -291,7 +362,7 @@ ipc_recv(int fd, enum ipc_type expect, enum ipc_from from, uint8_t *buf,
 
 	rc = recv_frame(fd, (uint16_t)expect, (uint16_t)expect, from, &type, buf,
 	    cap, len, &got,
-	    fd_out != NULL ? 1 : 0, false, deadline);
+	    fd_out != NULL ? 1 : 0, false, deadline, NULL);
 	if (fd_out != NULL)
 		*fd_out = rc == 0 ? got : -1;
 	return rc;
@@ -307,7 +378,7 @@ ipc_recv_either(int fd, enum ipc_type a, enum ipc_type b,
 	int rc;
 
 	rc = recv_frame(fd, (uint16_t)a, (uint16_t)b, from, &type, buf, cap, len,
-	    &got, fd_out != NULL ? 1 : 0, false, deadline);
+	    &got, fd_out != NULL ? 1 : 0, false, deadline, NULL);
 	if (fd_out != NULL)
 		*fd_out = rc == 0 ? got : -1;
 	if (rc == 0)
@@ -322,7 +393,20 @@ ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
 	for (size_t i = 0; i < IPC_FDS_MAX; i++)
 		fds[i] = -1;
 	return recv_frame(fd, 0, 0, from, type, buf, cap, len, fds, IPC_FDS_MAX,
-	    true, deadline);
+	    true, deadline, NULL);
+}
+
+int
+ipc_recv_cred(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
+    size_t cap, size_t *len, int *fds, int *pid)
+{
+	static const struct timespec now = { 0, 0 };
+
+	*pid = 0;
+	for (size_t i = 0; i < IPC_FDS_MAX; i++)
+		fds[i] = -1;
+	return recv_frame(fd, 0, 0, from, type, buf, cap, len, fds, IPC_FDS_MAX,
+	    true, &now, pid);
 }
 
 int
@@ -460,4 +544,62 @@ ipc_reaped_get(const uint8_t *buf, size_t len, struct ipc_reaped *out)
 	    (rc = rd_u32be(&r, &out->status)) != 0 || (rc = rd_end(&r)) != 0)
 		return rc;
 	return out->pid == 0 || out->pid > (uint32_t)INT32_MAX ? ERR_PROTO : 0;
+}
+
+int
+ipc_real_client_put(struct wr *w, uint32_t id, const struct sockaddr *sa)
+{
+	int rc;
+
+	if ((rc = wr_u32be(w, id)) != 0)
+		return rc;
+	return ipc_endpoint_put(w, sa);
+}
+
+int
+ipc_real_client_get(const uint8_t *buf, size_t len, uint32_t *id,
+    struct sockaddr_storage *client)
+{
+	struct rd r;
+	int rc;
+
+	rd_init(&r, buf, len);
+	if ((rc = rd_u32be(&r, id)) != 0 ||
+	    (rc = ipc_endpoint_get(&r, client)) != 0)
+		return rc;
+	return rd_end(&r);
+}
+
+int
+ipc_session_user_put(struct wr *w, uint32_t id, const char *user)
+{
+	size_t n = strlen(user);
+	int rc;
+
+	if (n == 0 || n > 255)
+		return ERR_PROTO;
+	if ((rc = wr_u32be(w, id)) != 0 || (rc = wr_u8(w, (uint8_t)n)) != 0)
+		return rc;
+	return wr_bytes(w, user, n);
+}
+
+int
+ipc_session_user_get(const uint8_t *buf, size_t len, uint32_t *id,
+    char user[256])
+{
+	const uint8_t *p;
+	uint8_t n;
+	struct rd r;
+	int rc;
+
+	rd_init(&r, buf, len);
+	if ((rc = rd_u32be(&r, id)) != 0 || (rc = rd_u8(&r, &n)) != 0 ||
+	    (rc = rd_bytes(&r, n, &p)) != 0 || (rc = rd_end(&r)) != 0)
+		return rc;
+	/* A name with a NUL would compare equal to its prefix. */
+	if (n == 0 || memchr(p, '\0', n) != NULL)
+		return ERR_PROTO;
+	memcpy(user, p, n);
+	user[n] = '\0';
+	return 0;
 }
