@@ -69,7 +69,11 @@ def header(kind, claim, to):
 def recv_exact(s, n):
     b = b""
     while len(b) < n:
-        c = s.recv(n - len(b))
+        try:
+            c = s.recv(n - len(b))
+        except ConnectionResetError:
+            # Closed with our bytes unread: a close all the same.
+            return None
         if not c:
             return None
         b += c
