@@ -71,6 +71,14 @@ static const struct ipc_msgdef ipc_table[] = {
 	{ IPC_GSS_PROTECT, FROM_WORKER, 1, IPC_LARGE_MAX, 0, "gss-protect" },
 	{ IPC_GSS_PROTECT_ANSWER, FROM_HELPER, 2, IPC_LARGE_MAX, 0,
 	    "gss-protect-answer" },
+	{ IPC_NEGOTIATED, FROM_WORKER, IPC_NEGOTIATED_LEN, IPC_NEGOTIATED_LEN,
+	    0, "negotiated" },
+	{ IPC_REAL_CLIENT, FROM_WORKER, IPC_REAL_CLIENT_LEN,
+	    IPC_REAL_CLIENT_LEN, 1, "real-client" },
+	{ IPC_SESSION_USER, FROM_WORKER, 4 + 1 + 1, 4 + 1 + 255, 1,
+	    "session-user" },
+	{ IPC_VERDICT, FROM_MASTER, IPC_VERDICT_LEN, IPC_VERDICT_LEN, 0,
+	    "verdict" },
 };
 
 const char *
@@ -95,6 +103,36 @@ auth_reason_str(unsigned reason)
 	};
 
 	return reason < AUTH_R_MAX ? text[reason] : NULL;
+}
+
+const char *
+limit_rule_str(unsigned verdict)
+{
+	static const char *const text[LIMIT_MAX] = {
+		[LIMIT_PENALTY] = "penalty",
+		[LIMIT_PER_SOURCE] = "SOCKS5_MAXCHILD_PER_SOURCE",
+		[LIMIT_STARTUPS] = "SOCKS5_MAXSTARTUPS_PER_SOURCE",
+		[LIMIT_PER_USER] = "SOCKS5_MAXCHILD_PER_USER",
+		[LIMIT_EARLY_DROP] = "SOCKS5_MAXSTARTUPS",
+	};
+
+	return verdict < LIMIT_MAX ? text[verdict] : NULL;
+}
+
+const char *
+limit_reason_str(unsigned verdict)
+{
+	static const char *const text[LIMIT_MAX] = {
+		[LIMIT_PENALTY] = "an earlier worker for this address crashed",
+		[LIMIT_PER_SOURCE] = "too many sessions from this address",
+		[LIMIT_STARTUPS] = "too many connections from this address "
+		    "still negotiating",
+		[LIMIT_PER_USER] = "too many sessions of this user",
+		[LIMIT_EARLY_DROP] = "early drop: too many connections "
+		    "negotiating",
+	};
+
+	return verdict < LIMIT_MAX ? text[verdict] : NULL;
 }
 
 const struct ipc_msgdef *
@@ -414,6 +452,34 @@ ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
 	return rc;
 }
 
+/* The contract is in ipc.h. */
+int
+ipc_recv_cred(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
+    size_t cap, size_t *len, int *fds, int *pid)
+{
+	static const struct timespec now = { 0, 0 };
+	uint8_t frame[IPC_FRAME_MAX + 1];
+	const uint8_t *payload;
+	struct ucred cred = { 0 };
+	int rc;
+
+	*pid = 0;
+	for (size_t i = 0; i < IPC_FDS_MAX; i++)
+		fds[i] = -1;
+	rc = recv_frame(fd, 0, 0, from, type, frame, sizeof(frame), &payload,
+	    cap, len, fds, IPC_FDS_MAX, true, &now, &cred);
+	if (rc == 0 && cred.pid <= 0) {
+		close_fds(fds, IPC_FDS_MAX);
+		rc = ERR_PROTO;
+	}
+	if (rc != 0)
+		return rc;
+	if (*len > 0)
+		memcpy(buf, payload, *len);
+	*pid = cred.pid;
+	return 0;
+}
+
 int
 ipc_recv_large(int fd, enum ipc_type a, enum ipc_type b, enum ipc_from from,
     struct ipc_large *m, int *fd_out, const struct timespec *deadline)
@@ -707,4 +773,61 @@ ipc_gss_protect_answer_get(const uint8_t *buf, size_t len,
 	out->token_len = r.len - r.off;
 	out->token = out->token_len > 0 ? buf + r.off : NULL;
 	return (out->ok != 0) != (out->token_len > 0) ? ERR_PROTO : 0;
+}
+int
+ipc_real_client_put(struct wr *w, uint32_t id, const struct sockaddr *sa)
+{
+	int rc;
+
+	if ((rc = wr_u32be(w, id)) != 0)
+		return rc;
+	return ipc_endpoint_put(w, sa);
+}
+
+int
+ipc_real_client_get(const uint8_t *buf, size_t len, uint32_t *id,
+    struct sockaddr_storage *client)
+{
+	struct rd r;
+	int rc;
+
+	rd_init(&r, buf, len);
+	if ((rc = rd_u32be(&r, id)) != 0 ||
+	    (rc = ipc_endpoint_get(&r, client)) != 0)
+		return rc;
+	return rd_end(&r);
+}
+
+int
+ipc_session_user_put(struct wr *w, uint32_t id, const char *user)
+{
+	size_t n = strlen(user);
+	int rc;
+
+	if (n == 0 || n > 255)
+		return ERR_PROTO;
+	if ((rc = wr_u32be(w, id)) != 0 || (rc = wr_u8(w, (uint8_t)n)) != 0)
+		return rc;
+	return wr_bytes(w, user, n);
+}
+
+int
+ipc_session_user_get(const uint8_t *buf, size_t len, uint32_t *id,
+    char user[256])
+{
+	const uint8_t *p;
+	uint8_t n;
+	struct rd r;
+	int rc;
+
+	rd_init(&r, buf, len);
+	if ((rc = rd_u32be(&r, id)) != 0 || (rc = rd_u8(&r, &n)) != 0 ||
+	    (rc = rd_bytes(&r, n, &p)) != 0 || (rc = rd_end(&r)) != 0)
+		return rc;
+	/* A name with a NUL would compare equal to its prefix. */
+	if (n == 0 || memchr(p, '\0', n) != NULL)
+		return ERR_PROTO;
+	memcpy(user, p, n);
+	user[n] = '\0';
+	return 0;
 }

@@ -26,6 +26,14 @@
  * share: configuration generation u32, proxy line u32, upstream index u16,
  * exactly IPC_UPSTREAM_DOWN_LEN bytes (master/health.c checks the rest).
  *
+ * A worker tells the master about its session on a second shared socket,
+ * the master's door (SOCK_DGRAM; master/door.c says why it can be
+ * trusted): IPC_NEGOTIATED (session id) when the client has finished
+ * negotiating, for SOCKS5_MAXSTARTUPS; IPC_REAL_CLIENT (id, the client a
+ * PROXY header named) and IPC_SESSION_USER (id, user name), each carrying
+ * the worker's end of a fresh socketpair on which the master answers
+ * with one IPC_VERDICT (enum limit_verdict).
+ *
  * authd's channels open with IPC_AUTH_USERPASS, IPC_IDENT or IPC_GSS_ACCEPT,
  * each carrying the client's socket; authd's per-request child asks its
  * parent for the throttling delay (IPC_THROTTLE_ASK/DELAY) and reports the
@@ -91,7 +99,11 @@ enum ipc_type {
 	IPC_GSS_ESTABLISHED = 23, /* authd -> worker: verdict, names, token */
 	IPC_GSS_PROTECT = 24,     /* worker -> authd: protection message */
 	IPC_GSS_PROTECT_ANSWER = 25, /* authd -> worker: level, token */
-	IPC_TYPE_MAX = 26,
+	IPC_NEGOTIATED = 26,      /* worker -> master door: session id */
+	IPC_REAL_CLIENT = 27,     /* worker -> master door: id, client, + fd */
+	IPC_SESSION_USER = 28,    /* worker -> master door: id, user, + fd */
+	IPC_VERDICT = 29,         /* master -> worker: enum limit_verdict */
+	IPC_TYPE_MAX = 30,
 };
 
 /*
@@ -136,6 +148,23 @@ enum throttle_outcome {
 /* Text for the audit record; NULL for AUTH_R_OK or an unknown value. */
 const char *auth_reason_str(unsigned reason);
 
+/* The master's answer in IPC_VERDICT. */
+enum limit_verdict {
+	LIMIT_GO = 0,             /* served (also: the claim was ignored) */
+	LIMIT_RETRY = 1,          /* the master does not know this worker yet */
+	LIMIT_PENALTY = 2,        /* the real client is blocked after a crash */
+	LIMIT_PER_SOURCE = 3,     /* SOCKS5_MAXCHILD_PER_SOURCE reached */
+	LIMIT_STARTUPS = 4,       /* SOCKS5_MAXSTARTUPS_PER_SOURCE reached */
+	LIMIT_PER_USER = 5,       /* SOCKS5_MAXCHILD_PER_USER reached */
+	LIMIT_EARLY_DROP = 6,     /* SOCKS5_MAXSTARTUPS (at accept only) */
+	LIMIT_MAX = 7,
+};
+
+/* The variable a refusal names (the record's `rule`) and its reason;
+ * NULL for LIMIT_GO, LIMIT_RETRY or an unknown value. */
+const char *limit_rule_str(unsigned verdict);
+const char *limit_reason_str(unsigned verdict);
+
 enum ipc_from {
 	FROM_WORKER = 1,
 	FROM_HELPER = 2,
@@ -168,6 +197,9 @@ enum {
 	IPC_FORK_FDS = 5,
 	IPC_FORKED_LEN = 8,       /* id (u32), pid (u32) */
 	IPC_REAPED_LEN = 8,       /* pid (u32), wait status (u32) */
+	IPC_NEGOTIATED_LEN = 4,   /* session id (u32) */
+	IPC_REAL_CLIENT_LEN = 4 + IPC_ADDR_LEN + 2,   /* id, endpoint */
+	IPC_VERDICT_LEN = 1,
 	IPC_FDS_MAX = 5,          /* most descriptors any message carries */
 	/* Most descriptors a peer can attach to one message (the kernel's
 	 * SCM_MAX_FD): a receiver makes room for all (recv_frame). */
@@ -251,6 +283,16 @@ int ipc_gss_protect_answer_put(struct wr *w,
 int ipc_gss_protect_answer_get(const uint8_t *buf, size_t len,
     struct ipc_gss_protect_answer *out);
 
+/* The door messages: IPC_REAL_CLIENT (id, endpoint) and
+ * IPC_SESSION_USER (id, u8 length + 1..255 user bytes, no NUL).  Each
+ * _get decodes the whole payload; user must have room for 256 bytes. */
+int ipc_real_client_put(struct wr *w, uint32_t id, const struct sockaddr *sa);
+int ipc_real_client_get(const uint8_t *buf, size_t len, uint32_t *id,
+    struct sockaddr_storage *client);
+int ipc_session_user_put(struct wr *w, uint32_t id, const char *user);
+int ipc_session_user_get(const uint8_t *buf, size_t len, uint32_t *id,
+    char user[256]);
+
 /* The row for type, or NULL for a type that does not exist. */
 const struct ipc_msgdef *ipc_msgdef(uint16_t type);
 
@@ -282,6 +324,12 @@ int ipc_send_fds(int fd, enum ipc_type type, const void *payload, size_t len,
  */
 int ipc_recv_msg(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
     size_t cap, size_t *len, int *fds, const struct timespec *deadline);
+
+/* ipc_recv_msg on a socket with SO_PASSCRED (the master's door), never
+ * waiting: *pid is the sender's process as the kernel saw it (0 if no
+ * credentials came, and then the frame is refused, ERR_PROTO). */
+int ipc_recv_cred(int fd, enum ipc_from from, uint16_t *type, uint8_t *buf,
+    size_t cap, size_t *len, int *fds, int *pid);
 
 /*
  * Receive one frame of exactly the expected type, sent by `from`, before

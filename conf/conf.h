@@ -67,6 +67,13 @@ struct conf_vars {
 	unsigned penalty_v6_prefix;  /* SOCKS5_PENALTY_V6PREFIX: bits of an
 	                              * IPv6 client that make its penalty
 	                              * key, default 64 */
+	/* Limits (master/limits.c): 0 = none. */
+	unsigned max_child_per_source; /* SOCKS5_MAXCHILD_PER_SOURCE */
+	unsigned max_child_per_user;   /* SOCKS5_MAXCHILD_PER_USER */
+	/* SOCKS5_MAXSTARTUPS start:rate:full, default 100:30:300; start 0
+	 * = no early drop.  SOCKS5_MAXSTARTUPS_PER_SOURCE, default 64. */
+	unsigned startups_start, startups_rate, startups_full;
+	unsigned startups_per_source;
 	bool noident;                /* SOCKS5_NOIDENT */
 	bool demand_ident;           /* SOCKS5_DEMAND_IDENT */
 	bool reversemap;             /* SOCKS5_REVERSEMAP */

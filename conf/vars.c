@@ -32,6 +32,7 @@ enum var_kind {
 	VK_CONFFILE,    /* environment only: an error in the file */
 	VK_HOSTLIST,    /* host-pattern[,host-pattern...]: addresses/masks */
 	VK_GSSPROT,     /* none|integrity|confidentiality[,...] */
+	VK_STARTUPS,    /* start:rate:full */
 };
 
 struct var_def {
@@ -96,6 +97,13 @@ static const struct var_def var_defs[] = {
 	    NULL },
 	{ "SOCKS5_GSS_PROTECTION", VK_GSSPROT, FIELD(gss_protection), 0, 0,
 	    NULL },
+	{ "SOCKS5_MAXCHILD_PER_SOURCE", VK_UINT, FIELD(max_child_per_source),
+	    0, 100000, "sessions, 0 = no limit" },
+	{ "SOCKS5_MAXCHILD_PER_USER", VK_UINT, FIELD(max_child_per_user), 0,
+	    100000, "sessions, 0 = no limit" },
+	{ "SOCKS5_MAXSTARTUPS", VK_STARTUPS, 0, 0, 0, 0, NULL },
+	{ "SOCKS5_MAXSTARTUPS_PER_SOURCE", VK_UINT, FIELD(startups_per_source),
+	    0, 100000, "connections, 0 = no limit" },
 	{ "SOCKS5_FAKEALLHOSTS", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LOCALDNSONLY", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LIBCONF", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
@@ -121,6 +129,13 @@ vars_defaults(struct conf_vars *v)
 	v->auth_timeout_s = 10;
 	v->resolve_timeout_s = 10;
 	v->auth_delay_max_s = 4;
+	/* sshd's MaxStartups 10:30:100, times ten: this server's sessions
+	 * are ten times as many as an sshd's (SOCKS5_MAXCHILD 1024), and a
+	 * SOCKS negotiation is a few round trips, not a key exchange. */
+	v->startups_start = 100;
+	v->startups_rate = 30;
+	v->startups_full = 300;
+	v->startups_per_source = 64;
 	snprintf(v->pwdfile, sizeof(v->pwdfile), "/etc/socks5.passwd");
 	snprintf(v->hosts_allow, sizeof(v->hosts_allow), "/etc/hosts.allow");
 	snprintf(v->hosts_deny, sizeof(v->hosts_deny), "/etc/hosts.deny");
@@ -163,6 +178,11 @@ var_expected(const struct var_def *d, char *out, size_t size)
 	case VK_GSSPROT:
 		snprintf(out, size, "none; integrity and confidentiality "
 		    "(RFC 1961 message protection) are not served");
+		break;
+	case VK_STARTUPS:
+		snprintf(out, size, "start:rate:full, connections and a "
+		    "percentage, 1 <= start < full <= 100000, rate 0-100; or 0 "
+		    "for no early drop");
 		break;
 	default:
 		snprintf(out, size, "no value");
@@ -278,6 +298,35 @@ portrange_parse(const char *s, size_t len, struct conf_vars *v)
 	return true;
 }
 
+/* SOCKS5_MAXSTARTUPS: "start:rate:full" as sshd's MaxStartups, or "0"
+ * (no early drop; the per-source cap still applies). */
+static bool
+startups_parse(const char *s, struct conf_vars *v)
+{
+	unsigned long n[3];
+	const char *p = s;
+	char *end;
+
+	if (strcmp(s, "0") == 0) {
+		v->startups_start = v->startups_rate = v->startups_full = 0;
+		return true;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (*p < '0' || *p > '9' || strspn(p, "0123456789") > 6)
+			return false;
+		n[i] = strtoul(p, &end, 10);
+		if (*end != (i < 2 ? ':' : '\0'))
+			return false;
+		p = end + 1;
+	}
+	if (n[0] < 1 || n[0] >= n[2] || n[2] > 100000 || n[1] > 100)
+		return false;
+	v->startups_start = (unsigned)n[0];
+	v->startups_rate = (unsigned)n[1];
+	v->startups_full = (unsigned)n[2];
+	return true;
+}
+
 /* Apply value (NULL: the variable was named alone) to v; false if the
  * value is not valid for d.  Nothing is changed on failure. */
 /*
@@ -379,6 +428,8 @@ var_apply(struct conf_vars *v, const struct var_def *d, const char *value)
 		return portrange_parse(value, len, v);
 	case VK_GSSPROT:
 		return gssprot_parse(value, len, v);
+	case VK_STARTUPS:
+		return startups_parse(value, v);
 	default:
 		return true;
 	}

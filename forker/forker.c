@@ -117,7 +117,7 @@ spare_serve(const struct spawn_ctx *ctx, int own)
 	close(own);
 	if (ipc_fork_get(buf, len, &f) != 0)
 		_exit(WORKER_EXIT_INTERNAL);
-	spawn_forked(ctx, &f.client, fds);
+	spawn_forked(ctx, &f.client, fds, f.id);
 }
 
 /* Fork the next spare (after a client was handed on, never in a loop). */
@@ -192,7 +192,7 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (sandbox_narrow(ctx->sb) != 0)
 			_exit(WORKER_EXIT_INTERNAL);
-		spawn_forked(ctx, &f.client, fds);
+		spawn_forked(ctx, &f.client, fds, f.id);
 	}
 	close_all(fds, IPC_FORK_FDS);
 	/* On failure the client's socket is closed: it sees a clean close,

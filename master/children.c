@@ -47,27 +47,37 @@ children_add(struct master *m, pid_t pid, pid_t forker, uint32_t id,
 	}
 	m->children[m->n_children] = (struct child){ .pid = pid,
 	    .forker = forker, .id = id, .client = *client };
+	limits_row_init(m, &m->children[m->n_children]);
 	m->n_children++;
 	return 0;
 }
 
-static void
+void
 children_drop(struct master *m, size_t i)
 {
+	limits_row_free(m, &m->children[i]);
 	m->children[i] = m->children[--m->n_children];
 }
 
 /* A worker died by a signal we did not send: audit it, and penalise its
  * client if the signal is one a probe produces (master/penalty.c says
- * why). */
+ * why).  Behind a load balancer the client is the real one its worker
+ * named (master/door.c); a worker that died before naming one is not
+ * held against the load balancer, which would block every client behind
+ * it: it died on bytes the balancer wrote, not on a client's. */
 static void
-worker_crashed(struct master *m, pid_t pid, int sig,
-    const struct sockaddr_storage *client)
+worker_crashed(struct master *m, pid_t pid, int sig, const struct child *c)
 {
 	struct audit_rec rec = AUDIT_REC("error");
+	const struct sockaddr_storage *client = NULL;
 	time_t blocked = 0;
 
-	rec.client = client != NULL ? (const struct sockaddr *)client : NULL;
+	if (c != NULL)
+		client = c->has_real ? &c->real : c->proxied ? NULL : &c->client;
+	rec.client = c == NULL ? NULL : (const struct sockaddr *)(c->has_real ?
+	    &c->real : &c->client);
+	if (c != NULL && c->has_real)
+		rec.lb = (const struct sockaddr *)&c->client;
 	rec.pid = pid;
 	rec.signal = sig;
 	if (sig == SIGSYS)
@@ -89,11 +99,12 @@ worker_crashed(struct master *m, pid_t pid, int sig,
 static void
 worker_ended(struct master *m, ssize_t i, pid_t pid, int status)
 {
-	struct sockaddr_storage client;
+	struct child row;
 	bool known = i >= 0;
 
 	if (known) {
-		client = m->children[i].client;
+		row = m->children[i];
+		row.user = NULL;   /* freed with the row */
 		children_drop(m, (size_t)i);
 	}
 	if (m->at_limit && m->n_children < conf_vars(m->conf)->max_child) {
@@ -102,7 +113,7 @@ worker_ended(struct master *m, ssize_t i, pid_t pid, int status)
 		    m->n_children);
 	}
 	if (WIFSIGNALED(status) && !m->killed_children)
-		worker_crashed(m, pid, WTERMSIG(status), known ? &client : NULL);
+		worker_crashed(m, pid, WTERMSIG(status), known ? &row : NULL);
 	else if (WIFEXITED(status) &&
 	    WEXITSTATUS(status) == WORKER_EXIT_INTERNAL)
 		log_warnx("worker %ld failed (exit %d)", (long)pid,
@@ -138,6 +149,9 @@ children_forked(struct master *m, pid_t forker, uint32_t id, uint32_t pid)
 			children_drop(m, i);
 		} else {
 			c->pid = (pid_t)pid;
+			/* Its IPC_NEGOTIATED came first (master/door.c). */
+			if (c->claim_pid == c->pid)
+				limits_row_negotiated(m, c);
 		}
 		return;
 	}

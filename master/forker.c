@@ -96,8 +96,8 @@ forker_hand(struct master *m, int client_fd,
 		 * dead forker sends this client the master's own way. */
 		rc = ipc_send_fds(f->chan, IPC_FORK, buf, w.off, fds,
 		    IPC_FORK_FDS, 1);
-		if (rc != 0)
-			m->n_children--;   /* the entry just added, last */
+		if (rc != 0)   /* the entry just added, last */
+			children_drop(m, m->n_children - 1);
 	}
 	relay_pipes_close(&pipes);
 	return rc;

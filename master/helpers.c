@@ -23,7 +23,7 @@ spawn_ctx_fill(const struct master *m, bool wrap_rules, struct spawn_ctx *ctx)
 	    .authd_door = m->helpers[HELPER_AUTHD].worker_door,
 	    .resolver_door = m->helpers[HELPER_RESOLVER].worker_door,
 	    .health_fd = m->health.worker_fd, .health = m->health.ro,
-	    .health_gen = m->health.gen,
+	    .health_gen = m->health.gen, .master_door = m->door_worker_fd,
 	    .relay_copy = m->opts->relay_copy, .wrap_rules = wrap_rules };
 	/* What every worker inherits (and the forker keeps for them). */
 	ctx->inherit[ctx->n_inherit++] = audit_door_fd();
@@ -31,6 +31,7 @@ spawn_ctx_fill(const struct master *m, bool wrap_rules, struct spawn_ctx *ctx)
 	ctx->inherit[ctx->n_inherit++] = ctx->authd_door;
 	ctx->inherit[ctx->n_inherit++] = ctx->resolver_door;
 	ctx->inherit[ctx->n_inherit++] = ctx->health_fd;
+	ctx->inherit[ctx->n_inherit++] = ctx->master_door;
 }
 
 static bool
@@ -145,7 +146,7 @@ forker_reaped(struct master *m, pid_t pid, int status)
 void
 helper_launch(struct master *m, int i)
 {
-	int close_fds[LISTEN_MAX + 7 + FORKERS_MAX];
+	int close_fds[LISTEN_MAX + 9 + FORKERS_MAX];
 	size_t n = 0;
 	uid_t uid;
 	gid_t gid;
@@ -165,6 +166,9 @@ helper_launch(struct master *m, int i)
 	/* Helpers report nothing about upstreams. */
 	close_fds[n++] = m->health.master_fd;
 	close_fds[n++] = m->health.worker_fd;
+	/* Nor about sessions. */
+	close_fds[n++] = m->door_fd;
+	close_fds[n++] = m->door_worker_fd;
 	for (size_t j = 0; j < FORKERS_MAX; j++)
 		if (m->forkers[j].pid > 0 && m->forkers[j].chan != -1)
 			close_fds[n++] = m->forkers[j].chan;

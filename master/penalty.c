@@ -84,6 +84,13 @@ addr_key(const struct penalty *p, const struct sockaddr *sa, uint8_t key[16])
 	return true;
 }
 
+bool
+penalty_key(const struct penalty *p, const struct sockaddr *sa,
+    uint8_t key[16])
+{
+	return addr_key(p, sa, key);
+}
+
 void
 penalty_v6_prefix(struct penalty *p, unsigned bits)
 {

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct penalty;
 
@@ -21,6 +22,12 @@ void penalty_free(struct penalty *p);
 /* How many leading bits of a native IPv6 address make its key
  * (SOCKS5_PENALTY_V6PREFIX); at start and on every reload. */
 void penalty_v6_prefix(struct penalty *p, unsigned bits);
+
+/* The key the table would file sa under (IPv4 as IPv4-mapped IPv6, a
+ * native IPv6 address cut to the prefix): what "one client" means for
+ * the per-source limits too.  false for a family other than IPv4/6. */
+bool penalty_key(const struct penalty *p, const struct sockaddr *sa,
+    uint8_t key[16]);
 
 /* Whether a worker killed by sig is struck: only the signals a memory
  * corruption or a sandbox violation produces (SEGV BUS ILL ABRT SYS FPE). */

@@ -27,6 +27,7 @@
 #include "authd/authd.h"
 #include "common/audit.h"
 #include "common/err.h"
+#include "common/ipc.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/proctitle.h"
@@ -164,9 +165,10 @@ refuse_at_accept(struct master *m, int fd,
 /* Account for a worker now serving client; one that cannot be accounted
  * for must not run (the grace period could not end it). */
 static void
-child_track(struct master *m, pid_t pid, const struct sockaddr_storage *client)
+child_track(struct master *m, pid_t pid, uint32_t id,
+    const struct sockaddr_storage *client)
 {
-	if (children_add(m, pid, 0, 0, client) != 0) {
+	if (children_add(m, pid, 0, id, client) != 0) {
 		log_warnx("child table full; dropping worker %ld", (long)pid);
 		kill(pid, SIGKILL);
 	}
@@ -180,8 +182,9 @@ master_accept(struct master *m, int listen_fd)
 		socklen_t len = sizeof(client);
 		unsigned ban_line;
 		bool wrap_rules;
+		uint32_t id;
 		pid_t pid;
-		int fd;
+		int fd, limit;
 
 		if (m->n_children >= conf_vars(m->conf)->max_child) {
 			if (!m->at_limit)
@@ -224,6 +227,12 @@ master_accept(struct master *m, int listen_fd)
 			refuse_at_accept(m, fd, &client, rule, NULL);
 			continue;
 		}
+		if ((limit = limits_accept(m, &client, rules_proxy_trusted(m->conf,
+		    (struct sockaddr *)&client))) != LIMIT_GO) {
+			refuse_at_accept(m, fd, &client, limit_rule_str(limit),
+			    limit_reason_str(limit));
+			continue;
+		}
 		wrap_rules = wrap_needed(m->conf);
 		/* The forker's children are already sandboxed, so it can only
 		 * serve a client whose hosts_access check has nothing to
@@ -232,6 +241,7 @@ master_accept(struct master *m, int listen_fd)
 			close(fd);
 			continue;
 		}
+		id = ++m->next_id;
 		pid = fork();
 		if (pid == 0) {
 			struct spawn_ctx ctx;
@@ -243,14 +253,16 @@ master_accept(struct master *m, int listen_fd)
 				close(m->kmsg_fd);
 			if (m->health.master_fd != -1)
 				close(m->health.master_fd);
-			spawn_worker(&ctx, fd, &client);
+			if (m->door_fd != -1)
+				close(m->door_fd);
+			spawn_worker(&ctx, fd, &client, id);
 		}
 		close(fd);
 		if (pid == -1) {
 			log_warn("fork");
 			return;
 		}
-		child_track(m, pid, &client);
+		child_track(m, pid, id, &client);
 	}
 }
 
@@ -298,7 +310,8 @@ master_serve(const struct master_opts *opts, struct conf *conf,
     const struct sandbox *sb, int *listen_fds, size_t n_listen)
 {
 	struct master m = { .opts = opts, .conf = conf, .sb = sb,
-	    .listen_fds = listen_fds, .n_listen = n_listen, .kmsg_fd = -1 };
+	    .listen_fds = listen_fds, .n_listen = n_listen, .kmsg_fd = -1,
+	    .door_fd = -1, .door_worker_fd = -1 };
 	sigset_t wait_mask;
 
 	m.helpers[HELPER_AUTHD] = (struct helper){ .kind = HELPER_AUTHD,
@@ -322,6 +335,11 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	 * failed upstreams. */
 	if (health_open(&m.health) != 0)
 		log_warnx("upstream health disabled");
+	/* Without it the limits that need a worker's word (SOCKS5_MAXSTARTUPS
+	 * counts every connection as negotiating until it ends, the real
+	 * client behind a load balancer, the per-user limit) fail closed. */
+	if (door_open(&m) != 0)
+		log_warnx("master door disabled");
 	/* Workers of a forker that dies are re-parented to the master, which
 	 * reaps and accounts for them like its own. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
@@ -344,8 +362,8 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	for (;;) {
 		/* The listeners, one channel per forker, and the upstream
 		 * health reports. */
-		struct pollfd pfds[LISTEN_MAX + FORKERS_MAX + 1];
-		struct forker *pf[LISTEN_MAX + FORKERS_MAX + 1];
+		struct pollfd pfds[LISTEN_MAX + FORKERS_MAX + 2];
+		struct forker *pf[LISTEN_MAX + FORKERS_MAX + 2];
 		struct timespec ts, *tsp = NULL;
 		nfds_t npfd = 0;
 		int n;
@@ -425,6 +443,14 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 			pf[npfd] = &m.forkers[i];
 			npfd++;
 		}
+		/* After the forkers: their fork reports come first. */
+		if (m.door_fd != -1) {
+			pfds[npfd].fd = m.door_fd;
+			pfds[npfd].events = POLLIN;
+			pfds[npfd].revents = 0;
+			pf[npfd] = NULL;
+			npfd++;
+		}
 		n = ppoll(pfds, npfd, tsp, &wait_mask);
 		if (n == 0 && m.accept_paused)
 			m.accept_paused = false;   /* try the listeners again */
@@ -442,6 +468,8 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 				continue;
 			else if (pfds[i].fd == m.health.master_fd)
 				health_reports(&m.health, m.conf);
+			else if (pfds[i].fd == m.door_fd)
+				door_drain(&m);
 			else
 				master_accept(&m, pfds[i].fd);
 		}
@@ -453,6 +481,8 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	auditlog_stop(&m);
 	log_info("stopped");
 	conf_free(m.conf);
+	while (m.n_children > 0)
+		children_drop(&m, m.n_children - 1);
 	children_free(&m);
 	penalty_free(m.penalty);
 	return EXIT_CLEAN;

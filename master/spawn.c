@@ -69,14 +69,15 @@ audit_accept(const struct worker_client *wc)
 
 void
 spawn_worker(const struct spawn_ctx *ctx, int client_fd,
-    const struct sockaddr_storage *client)
+    const struct sockaddr_storage *client, uint32_t id)
 {
 	struct worker_client wc = { .in_fd = client_fd, .out_fd = client_fd,
 	    .addr = *client, .have_addr = true };
 	struct worker_opts wo = { .relay_copy = ctx->relay_copy,
 	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door,
 	    .health_fd = ctx->health_fd, .health = ctx->health,
-	    .health_gen = ctx->health_gen };
+	    .health_gen = ctx->health_gen, .master_door = ctx->master_door,
+	    .session_id = id };
 	struct relay_pipes pipes;
 	char shown[NET_ADDRSTR_MAX];
 
@@ -101,14 +102,16 @@ spawn_worker(const struct spawn_ctx *ctx, int client_fd,
 
 void
 spawn_forked(const struct spawn_ctx *ctx,
-    const struct sockaddr_storage *client, const int fds[IPC_FORK_FDS])
+    const struct sockaddr_storage *client, const int fds[IPC_FORK_FDS],
+    uint32_t id)
 {
 	struct worker_client wc = { .in_fd = fds[0], .out_fd = fds[0],
 	    .addr = *client, .have_addr = true };
 	struct worker_opts wo = { .relay_copy = ctx->relay_copy,
 	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door,
 	    .health_fd = ctx->health_fd, .health = ctx->health,
-	    .health_gen = ctx->health_gen };
+	    .health_gen = ctx->health_gen, .master_door = ctx->master_door,
+	    .session_id = id };
 	struct relay_pipes pipes = { .c2d = { fds[1], fds[2] },
 	    .d2c = { fds[3], fds[4] } };
 	char shown[NET_ADDRSTR_MAX];
@@ -134,7 +137,7 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 	struct worker_client wc = { .in_fd = STDIN_FILENO,
 	    .out_fd = STDOUT_FILENO };
 	struct worker_opts wo = { .relay_copy = opts->relay_copy,
-	    .health_fd = -1 };
+	    .health_fd = -1, .master_door = -1 };
 	struct helper authd = { .kind = HELPER_AUTHD, .worker_door = -1 };
 	struct helper resolver = { .kind = HELPER_RESOLVER, .worker_door = -1 };
 	struct relay_pipes pipes;

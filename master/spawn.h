@@ -27,6 +27,7 @@ struct spawn_ctx {
 	int authd_door;
 	int resolver_door;
 	int health_fd;                 /* worker_opts has the same three */
+	int master_door;               /* master/door.c, -1: none */
 	const struct health_page *health;
 	uint32_t health_gen;
 	bool relay_copy;
@@ -42,14 +43,16 @@ struct spawn_ctx {
 /* In the child after the master's fork(), with the listen sockets already
  * closed: become the worker for client_fd and exit with its status. */
 void spawn_worker(const struct spawn_ctx *ctx, int client_fd,
-    const struct sockaddr_storage *client) __attribute__((noreturn));
+    const struct sockaddr_storage *client, uint32_t id)
+    __attribute__((noreturn));
 
 /* In a child of the forker, sandboxed and narrowed (sandbox_narrow): fds
  * are the IPC_FORK descriptors (client socket, then the relay pipes' c2d
- * read, c2d write, d2c read, d2c write).  Serves the client and exits with
- * the worker's status. */
+ * read, c2d write, d2c read, d2c write); id is the IPC_FORK's session id,
+ * the worker's name for its session on the master's door.  Serves the
+ * client and exits with the worker's status. */
 void spawn_forked(const struct spawn_ctx *ctx,
-    const struct sockaddr_storage *client, const int fds[IPC_FORK_FDS])
-    __attribute__((noreturn));
+    const struct sockaddr_storage *client, const int fds[IPC_FORK_FDS],
+    uint32_t id) __attribute__((noreturn));
 
 #endif

@@ -43,7 +43,19 @@ struct child {
 	pid_t pid;
 	pid_t forker;
 	uint32_t id;
-	struct sockaddr_storage client;
+	struct sockaddr_storage client;   /* the TCP peer the master accepted */
+	/* What the per-source limits and the penalties key on (penalty
+	 * key form, master/penalty.h): the TCP peer, or behind a load
+	 * balancer the real client once the worker said it (master/door.c);
+	 * has_key false until then. */
+	uint8_t key[16];
+	bool has_key;
+	bool proxied;        /* the peer is a SOCKS5_PROXY_PROTOCOL sender */
+	bool has_real;       /* IPC_REAL_CLIENT taken: real is set */
+	bool negotiating;    /* counted in n_negotiating (SOCKS5_MAXSTARTUPS) */
+	pid_t claim_pid;     /* IPC_NEGOTIATED that came before IPC_FORKED */
+	struct sockaddr_storage real;
+	char *user;          /* IPC_SESSION_USER taken (malloc'd) */
 };
 
 struct forker {
@@ -73,6 +85,9 @@ struct master {
 	size_t n_listen;
 	struct child *children;
 	size_t n_children, cap_children;
+	size_t n_negotiating;              /* rows with negotiating set */
+	int door_fd;                       /* master's door: ours, polled */
+	int door_worker_fd;                /* every worker keeps this end */
 	uint32_t next_id;                  /* of the next IPC_FORK */
 	bool at_limit;          /* not accepting: SOCKS5_MAXCHILD workers run */
 	bool stopping;
@@ -92,6 +107,7 @@ struct master {
 void children_free(struct master *m);
 int children_add(struct master *m, pid_t pid, pid_t forker, uint32_t id,
     const struct sockaddr_storage *client);
+void children_drop(struct master *m, size_t i);
 void children_reap(struct master *m);
 void children_forked(struct master *m, pid_t forker, uint32_t id,
     uint32_t pid);
@@ -119,6 +135,25 @@ void auditlog_refused(struct master *m, const struct audit_rec *rec);
 int auditlog_wait_ms(const struct master *m);
 void auditlog_due(struct master *m);
 void auditlog_stop(struct master *m);
+
+/* limits.c: SOCKS5_MAXSTARTUPS, the per-source and per-user limits. */
+void limits_row_init(struct master *m, struct child *c);
+void limits_row_negotiated(struct master *m, struct child *c);
+void limits_row_free(struct master *m, struct child *c);
+/* At accept: LIMIT_GO, or the reason to refuse this connection. */
+int limits_accept(struct master *m, const struct sockaddr_storage *client,
+    bool proxied);
+/* A worker behind a load balancer named its real client: the penalty
+ * and per-source checks for it; on LIMIT_GO c is keyed on it. */
+int limits_real_client(struct master *m, struct child *c,
+    const struct sockaddr_storage *real);
+/* An authenticated user: LIMIT_GO (c now counts as one of user's
+ * sessions) or LIMIT_PER_USER. */
+int limits_user(struct master *m, struct child *c, const char *user);
+
+/* door.c: the worker -> master door (master/door.c says why). */
+int door_open(struct master *m);
+void door_drain(struct master *m);
 
 /* forker.c */
 struct forker *forker_current(struct master *m);

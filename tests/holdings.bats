@@ -139,14 +139,18 @@ held() {
 }
 
 @test "the resolver runs under its own filter, without the audit file, and names still resolve" {
-	local res w
+	local res w logger
 	write_conf "$BATS_TEST_TMPDIR/r.conf" "permit - - - - - -"
 	daemon_start R "$BATS_TEST_TMPDIR/r.conf" -- -a "$BATS_TEST_TMPDIR/audit.jsonl"
 	res=$(helper_titled "$R_PID" "socks5d: resolver") || fail "no resolver"
 	assert_eq "$(awk '$1 == "Seccomp:" { print $2 }' "/proc/$res/status")" 2 "resolver Seccomp"
 	held R1 R 127.0.0.1 || fail "no held session"
 	w=$HELD_PID
-	ls -l "/proc/$w/fd" | grep -q audit.jsonl || fail "the worker has no audit file (the check cannot see one)"
+	# Only the audit logger holds the file (the check can see it there);
+	# neither the resolver nor a worker does.
+	logger=$(helper_titled "$R_PID" "socks5d: audit logger") || fail "no audit logger"
+	ls -l "/proc/$logger/fd" | grep -q audit.jsonl || fail "the audit logger has no audit file (the check cannot see one)"
+	! ls -l "/proc/$w/fd" | grep -q audit.jsonl || fail "the worker holds the audit file"
 	! ls -l "/proc/$res/fd" | grep -q audit.jsonl || fail "the resolver holds the audit file"
 	run socks -p "127.0.0.1:$R_PORT" -d localhost -P "$EH_PORT" send:named shutdown recv
 	assert_field reply 0 "localhost through the filtered resolver"

@@ -64,23 +64,32 @@ header_error(int rc, const struct rd *r)
 	}
 }
 
-/* The real client is banned: the same record the master writes for a
- * ban at accept, plus `lb`. */
-static int
-proxied_ban(struct session *s, unsigned line)
+/* The contract is in session.h. */
+int
+session_worker_ban(struct session *s, const char *rule, const char *reason)
 {
 	struct audit_rec rec = AUDIT_REC("ban");
-	char rule[300];
 
-	conf_rule_format(s->conf, line, rule, sizeof(rule));
 	rec.decision = "deny";
 	rec.client = s->client_sa;
 	rec.lb = s->lb_sa;
 	rec.rule = rule;
+	rec.reason = reason;
 	rec.pid = getpid();
 	(void)audit_write(&rec);
 	s->no_close_record = true;
 	return ERR_DENIED;
+}
+
+/* The real client is banned: the master's accept-time ban only saw the
+ * load balancer. */
+static int
+proxied_ban(struct session *s, unsigned line)
+{
+	char rule[300];
+
+	conf_rule_format(s->conf, line, rule, sizeof(rule));
+	return session_worker_ban(s, rule, NULL);
 }
 
 int
@@ -125,5 +134,6 @@ session_proxy_header(struct session *s)
 	s->client_sa = (const struct sockaddr *)&s->real_client;
 	if ((line = rules_ban(s->conf, s->client_sa)) != 0)
 		return proxied_ban(s, line);
-	return 0;
+	/* Before any byte the client chose is parsed (master/door.c). */
+	return session_door_real_client(s);
 }

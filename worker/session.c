@@ -314,6 +314,8 @@ session_request(struct session *s)
 		(void)session_reply(s, false, REP_NOT_ALLOWED, NULL);
 		return rc;
 	}
+	if ((rc = session_door_user(s)) != 0)
+		return rc;
 	if (s->req.cmd != CMD_CONNECT && s->req.cmd != CMD_BIND &&
 	    !(s->req.cmd == CMD_UDP_ASSOCIATE && s->version == SOCKS_V5)) {
 		s->reason = "command not supported";
@@ -353,6 +355,7 @@ session_run(struct session *s)
 		goto out;
 	if ((rc = session_request(s)) != 0)
 		goto out;
+	session_door_negotiated(s);
 	switch (s->req.cmd) {
 	case CMD_BIND:
 		rc = session_bind(s);

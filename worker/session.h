@@ -38,6 +38,7 @@ struct session {
 	struct audit_limit flood;           /* denied UDP datagrams or stray
 	                                     * BIND peers: past a burst only
 	                                     * counted (audit.h) */
+	bool door_told;                     /* the master knows we negotiated */
 	struct timespec started;            /* CLOCK_MONOTONIC */
 	struct timespec deadline;           /* negotiation deadline */
 	uint8_t in[SESSION_INBUF];          /* bytes read, not yet consumed */
@@ -90,6 +91,25 @@ int session_send(struct session *s, const struct wr *w);
  */
 enum { SESSION_PROXY_LOCAL = 1 };
 int session_proxy_header(struct session *s);
+
+/* The master's door (worker/door_wrap.c; master/door.c says what the
+ * master trusts).  session_door_real_client: after a PROXY header, ask
+ * the master whether the real client may be served (its penalty and
+ * per-source limits); 0, or ERR_DENIED with its `ban` record written, or
+ * ERR_SYS when the master did not answer (fail closed).
+ * session_door_user: with SOCKS5_MAXCHILD_PER_USER and s->user known,
+ * 0 or ERR_DENIED after the refusal reply (2, "not allowed") and its
+ * `request` record.  session_door_negotiated: the client has finished
+ * negotiating (SOCKS5_MAXSTARTUPS); said once, never waits.  Each does
+ * nothing without a door (-i). */
+int session_door_real_client(struct session *s);
+/* A refusal before any SOCKS byte was parsed, written as the master
+ * writes one at accept (`ban`, decision deny, rule, reason) plus `lb`;
+ * no `close` record follows.  Returns ERR_DENIED. */
+int session_worker_ban(struct session *s, const char *rule,
+    const char *reason);
+int session_door_user(struct session *s);
+void session_door_negotiated(struct session *s);
 
 /* RFC 1928 method selection (worker/negotiate.c), then RFC 1929 when that
  * method was chosen.  0 when the client may send its request; a refusal

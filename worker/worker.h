@@ -41,6 +41,10 @@ struct worker_opts {
 	int health_fd;
 	const struct health_page *health;
 	uint32_t health_gen;
+	/* The master's door (master/door.c, -1: none, as under -i) and
+	 * this session's id there. */
+	int master_door;
+	uint32_t session_id;
 };
 
 /* Serve the client and return an enum worker_exit value.  Writes the

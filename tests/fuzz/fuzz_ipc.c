@@ -6,7 +6,10 @@
  * IPC_FORKED / IPC_REAPED payloads and frames the master takes from the
  * forker, the IPC_IDENT_ANSWER payload a worker decodes, and an open
  * request on a helper's door (ipc_recv_open) with the descriptors the
- * second byte picks.  The first byte selects the target.
+ * second byte picks.  The first byte selects the target (% 8); 0xd0
+ * selects what the master takes from its door (master/door.c): a frame
+ * through ipc_recv_cred on a datagram pair with SO_PASSCRED, and the
+ * IPC_REAL_CLIENT and IPC_SESSION_USER payloads.
  */
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -27,6 +30,42 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int pair[2] = { -1, -1 };
+static int door[2] = { -1, -1 };
+
+/* What the master decodes from a worker on its door. */
+static void
+fuzz_door(const uint8_t *data, size_t size)
+{
+	struct sockaddr_storage client;
+	uint8_t buf[IPC_FRAME_MAX];
+	char user[256];
+	int fds[IPC_FDS_MAX], pid, on = 1;
+	uint32_t id;
+	uint16_t type;
+	size_t len;
+
+	if (ipc_real_client_get(data, size, &id, &client) == 0 &&
+	    (size != IPC_REAL_CLIENT_LEN || (client.ss_family != AF_INET &&
+	    client.ss_family != AF_INET6)))
+		abort();
+	if (ipc_session_user_get(data, size, &id, user) == 0 &&
+	    (user[0] == '\0' || strlen(user) != size - 5))
+		abort();
+	if (door[0] == -1 &&
+	    (socketpair(AF_UNIX, SOCK_DGRAM, 0, door) == -1 ||
+	    setsockopt(door[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1))
+		abort();
+	if (size > IPC_FRAME_MAX + 16 ||
+	    send(door[0], data, size, 0) != (ssize_t)size)
+		return;
+	if (ipc_recv_cred(door[1], FROM_WORKER, &type, buf, sizeof(buf), &len,
+	    fds, &pid) == 0) {
+		/* No descriptor was sent: only frames that carry none pass. */
+		if (len > sizeof(buf) || pid != getpid() || fds[0] != -1 ||
+		    ipc_msgdef(type)->n_fds != 0)
+			abort();
+	}
+}
 
 /* Send bytes as one datagram on a door (SO_PASSCRED on the receiving
  * end), with the descriptors pick's bits choose: a channel this process
@@ -97,6 +136,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	if (data[0] == 0xd0) {
+		fuzz_door(data + 1, size - 1);
+		return 0;
+	}
 	switch (data[0] % 8) {
 	case 0:
 		if (pair[0] == -1 &&

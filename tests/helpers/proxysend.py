@@ -14,12 +14,14 @@ line through it.  Prints key=value lines:
 KIND: v1, v2, v2local, v1unknown, none (SOCKS bytes at once), badsig
 (one signature byte wrong), truncated (20 bytes of a v2 header, then
 end of file), longlen (a v2 length 52 bytes beyond what is sent, then
-silence until the server gives up), unkfam (v2 PROXY over UDP4).
+silence until the server gives up), unkfam (v2 PROXY over UDP4).  With --hold S a session that got reply 0
+is kept open S seconds after the echo.
 """
 import argparse
 import socket
 import struct
 import sys
+import time
 
 SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -67,7 +69,11 @@ def header(kind, claim, to):
 def recv_exact(s, n):
     b = b""
     while len(b) < n:
-        c = s.recv(n - len(b))
+        try:
+            c = s.recv(n - len(b))
+        except ConnectionResetError:
+            # Closed with our bytes unread: a close all the same.
+            return None
         if not c:
             return None
         b += c
@@ -82,6 +88,7 @@ def main():
     ap.add_argument("--claim", default="127.0.0.7:40007")
     ap.add_argument("--dport", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=15)
+    ap.add_argument("--hold", type=float, default=0)
     a = ap.parse_args()
     to = hostport(a.to)
     s = socket.socket()
@@ -110,7 +117,9 @@ def main():
     print("reply=%d" % r[1])
     if r[1] == 0:
         s.sendall(b"through-the-balancer\n")
-        print("echo=" + recv_exact(s, 21).decode().strip())
+        print("echo=" + recv_exact(s, 21).decode().strip(), flush=True)
+        if a.hold > 0:
+            time.sleep(a.hold)
     return 0
 
 

@@ -10,6 +10,7 @@ Offers method 02 only, sends USER and PASS, and prints KEY=VALUE lines:
   reply=N            with -P: the CONNECT reply code after status 0
   closed=eof|reset|timeout|data   after a failure status: what came next
   error=WHAT         the server closed or misbehaved before answering
+With --hold S a session that got reply 0 is kept open S seconds.
 """
 import argparse
 import socket
@@ -39,6 +40,7 @@ def main():
     ap.add_argument("-d", "--dest", default="127.0.0.1")
     ap.add_argument("-P", "--dport", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=30)
+    ap.add_argument("--hold", type=float, default=0)
     ap.add_argument("user")
     ap.add_argument("password")
     a = ap.parse_args()
@@ -74,6 +76,8 @@ def main():
             s.sendall(b"\x05\x01\x00\x01" + ip + struct.pack("!H", a.dport))
             r = recv_exact(s, 10)
             out("reply", r[1])
+            if r[1] == 0 and a.hold > 0:
+                time.sleep(a.hold)
     except (EOFError, ConnectionResetError):
         out("error", "closed")
         return 1
