@@ -84,6 +84,13 @@ resolver_rules(scmp_filter_ctx ctx)
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0)
 		return -1;
+	/* A name with several addresses is sorted (RFC 6724), and glibc
+	 * first asks rtnetlink which address families the host has
+	 * (__check_pf); refused, it assumes both, and sorts all the same.
+	 * Killing it instead cost every such name its answer. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK)) != 0)
+		return -1;
 	/* Files for reading only. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC |
