@@ -12,7 +12,7 @@
 set -u
 BUILD=${BUILD:-build}
 TESTS=${TESTS:-unit fuzz bats}
-FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 log="$BUILD/test-logs"
 rm -rf "$log"
 mkdir -p "$log"
@@ -116,11 +116,12 @@ for t in $TESTS; do
 		done
 		;;
 	bats)
-		# Two files at a time (BATS_JOBS): most of a file's time is
-		# spent waiting (time limits, daemons starting and stopping),
-		# not on a core.  A file in BATS_SERIAL runs alone first:
-		# rules.bats needs the machine's session rate to itself.
-		jobs=${BATS_JOBS:-2}
+		# Three files at a time (BATS_JOBS), even on two cores: most
+		# of a file's time is spent waiting (time limits, held
+		# sessions, daemons starting and stopping), not on a core.  A
+		# file in BATS_SERIAL runs alone first: rules.bats needs the
+		# machine's session rate to itself.
+		jobs=${BATS_JOBS:-3}
 		serial=" ${BATS_SERIAL:-rules} "
 		# BATS_FILES: which files (default all).
 		files=$(echo ${BATS_FILES:-tests/*.bats})
