@@ -28,6 +28,7 @@
 
 #include "authd/authd.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/ipc.h"
 #include "common/net.h"
 #include "common/rd.h"
@@ -151,30 +152,6 @@ ident_reply_parse(const uint8_t *buf, size_t len, uint16_t port_client,
 	return 0;
 }
 
-static int
-ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms <= 0 ? 0 : (int)ms;
-}
-
-static int
-wait_fd(int fd, short events, const struct timespec *deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int rc;
-
-	do {
-		rc = poll(&pfd, 1, ms_left(deadline));
-	} while (rc == -1 && errno == EINTR);
-	return rc > 0 ? 0 : rc == 0 ? ERR_TIMEOUT : ERR_SYS;
-}
-
 unsigned
 ident_query(const struct sockaddr_storage *peer,
     const struct sockaddr_storage *local, const struct timespec *deadline,
@@ -207,7 +184,7 @@ ident_query(const struct sockaddr_storage *peer,
 	    net_addr_len((struct sockaddr *)&to)) == -1 &&
 	    errno != EINPROGRESS)
 		goto out;
-	if (wait_fd(fd, POLLOUT, deadline) != 0 ||
+	if (io_wait(fd, POLLOUT, deadline) != 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 || err != 0)
 		goto out;
 	if (send(fd, query, (size_t)qlen, MSG_NOSIGNAL) != qlen)
@@ -215,7 +192,7 @@ ident_query(const struct sockaddr_storage *peer,
 	/* Read to the end of the connection (the reply is its last line),
 	 * but never more than one line's worth plus one byte. */
 	for (;;) {
-		if (wait_fd(fd, POLLIN, deadline) != 0)
+		if (io_wait(fd, POLLIN, deadline) != 0)
 			goto out;
 		n = recv(fd, buf + got, sizeof(buf) - got, 0);
 		if (n == -1 && errno == EINTR)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/io.h"
 #include "common/ipc.h"
 #include "common/net.h"
 #include "common/rd.h"
@@ -222,20 +223,6 @@ ipc_send(int fd, enum ipc_type type, const void *payload, size_t len,
 	    pass_fd >= 0 ? 1 : 0, 0);
 }
 
-static int
-ms_until(const struct timespec *deadline)
-{
-	struct timespec now;
-	long long ms;
-
-	if (deadline == NULL)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms <= 0 ? 0 : ms > 1000000000 ? 1000000000 : (int)ms;
-}
-
 /* Take the descriptors a message carried: up to max into fds (the count
  * to *n), closing any beyond.  Returns how many were closed. */
 static size_t
@@ -340,7 +327,7 @@ recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
 	 * forker. */
 	while (deadline == NULL || deadline->tv_sec != 0 ||
 	    deadline->tv_nsec != 0) {
-		pr = poll(&pfd, 1, ms_until(deadline));
+		pr = poll(&pfd, 1, io_ms_left(deadline));
 		if (pr > 0)
 			break;
 		if (pr == 0)

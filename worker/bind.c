@@ -19,7 +19,7 @@
 #include "common/net.h"
 #include "conf/conf.h"
 #include "worker/connect.h"
-#include "worker/io.h"
+#include "common/io.h"
 #include "worker/session.h"
 #include "worker/upstream.h"
 

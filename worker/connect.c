@@ -13,7 +13,7 @@
 #include "common/socks.h"
 #include "conf/conf.h"
 #include "worker/connect.h"
-#include "worker/io.h"
+#include "common/io.h"
 
 int
 connect_resolve(int resolver_door, const struct socks_addr *dst,

@@ -18,7 +18,7 @@
 #include "common/socks.h"
 #include "common/wr.h"
 #include "conf/conf.h"
-#include "worker/io.h"
+#include "common/io.h"
 #include "worker/session.h"
 #include "worker/worker.h"
 

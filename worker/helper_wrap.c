@@ -18,7 +18,7 @@
 #include "common/socks.h"
 #include "common/wr.h"
 #include "worker/helper_wrap.h"
-#include "worker/io.h"
+#include "common/io.h"
 
 static int attributed_client = -1;
 

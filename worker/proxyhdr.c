@@ -36,7 +36,7 @@
 #include "common/proxyproto.h"
 #include "common/rd.h"
 #include "conf/conf.h"
-#include "worker/io.h"
+#include "common/io.h"
 #include "worker/session.h"
 
 static const char *

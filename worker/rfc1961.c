@@ -29,7 +29,7 @@
 #include "common/socks.h"
 #include "common/wr.h"
 #include "worker/helper_wrap.h"
-#include "worker/io.h"
+#include "common/io.h"
 #include "worker/session.h"
 
 /* Client bytes not yet consumed: one whole frame fits. */

@@ -23,7 +23,7 @@
 #include "relay/relay.h"
 #include "worker/connect.h"
 #include "worker/helper_wrap.h"
-#include "worker/io.h"
+#include "common/io.h"
 #include "worker/session.h"
 #include "worker/upstream.h"
 #include "worker/worker.h"

@@ -32,7 +32,7 @@
 #include "common/wr.h"
 #include "conf/conf.h"
 #include "worker/connect.h"
-#include "worker/io.h"
+#include "common/io.h"
 #include "worker/session.h"
 
 enum {

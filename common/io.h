@@ -1,8 +1,9 @@
 /*
- * Deadline-bounded socket I/O for the negotiation phase (worker-internal).
+ * Deadline-bounded socket I/O: a worker's negotiation, authd's identd
+ * query, the IPC frame receiver.  Deadlines are CLOCK_MONOTONIC.
  */
-#ifndef SOCKS5D_WORKER_IO_H
-#define SOCKS5D_WORKER_IO_H
+#ifndef SOCKS5D_COMMON_IO_H
+#define SOCKS5D_COMMON_IO_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +12,8 @@
 /* A CLOCK_MONOTONIC deadline seconds from now. */
 void io_deadline(struct timespec *deadline, unsigned seconds);
 
-/* Milliseconds left until deadline (0 when passed), for poll(2). */
+/* Milliseconds left until deadline (0 when passed; -1, wait forever,
+ * for NULL), for poll(2). */
 int io_ms_left(const struct timespec *deadline);
 
 /* Wait until fd has the poll events or the deadline passes: 0 or

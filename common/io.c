@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "worker/io.h"
+#include "common/io.h"
 
 void
 io_deadline(struct timespec *deadline, unsigned seconds)
@@ -18,6 +18,8 @@ io_ms_left(const struct timespec *deadline)
 	struct timespec now;
 	long long ms;
 
+	if (deadline == NULL)
+		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
 	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
