@@ -549,22 +549,10 @@ ipc_addr_get(struct rd *r, struct sockaddr_storage *ss)
 
 	if ((rc = rd_u8(r, &family)) != 0 || (rc = rd_bytes(r, 16, &ip)) != 0)
 		return rc;
-	memset(ss, 0, sizeof(*ss));
-	if (family == 4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, ip, 4);
-		return 0;
-	}
-	if (family == 6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, ip, 16);
-		return 0;
-	}
-	return ERR_PROTO;
+	if (family != 4 && family != 6)
+		return ERR_PROTO;
+	net_addr_make(ss, family == 4 ? AF_INET : AF_INET6, ip, 0);
+	return 0;
 }
 
 int

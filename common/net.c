@@ -129,6 +129,19 @@ net_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 }
 
 void
+net_addr_make(struct sockaddr_storage *ss, int family, const uint8_t *ip,
+    uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		memcpy(&((struct sockaddr_in *)ss)->sin_addr, ip, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, ip, 16);
+	net_addr_set_port(ss, port);
+}
+
+void
 net_addr_set_port(struct sockaddr_storage *ss, uint16_t port)
 {
 	if (ss->ss_family == AF_INET)

@@ -29,6 +29,11 @@ uint16_t net_addr_port(const struct sockaddr *sa);
 int net_parse_listen(const char *s, struct sockaddr_storage *ss,
     socklen_t *len);
 
+/* An AF_INET (4 address bytes) or AF_INET6 (16) address with the port
+ * (host order); the rest of ss zeroed. */
+void net_addr_make(struct sockaddr_storage *ss, int family,
+    const uint8_t *ip, uint16_t port);
+
 /* Set the port (host order) of an AF_INET or AF_INET6 address. */
 void net_addr_set_port(struct sockaddr_storage *ss, uint16_t port);
 

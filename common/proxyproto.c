@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/net.h"
 #include "common/proxyproto.h"
 #include "common/rd.h"
 
@@ -55,32 +56,6 @@ pp_detect(const struct rd *r)
 
 /* ---- version 2 ---- */
 
-static void
-set_v4(struct sockaddr_storage *ss, const uint8_t a[4], uint16_t port)
-{
-	struct sockaddr_in sin;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	memcpy(&sin.sin_addr, a, 4);
-	sin.sin_port = htons(port);
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, &sin, sizeof(sin));
-}
-
-static void
-set_v6(struct sockaddr_storage *ss, const uint8_t a[16], uint16_t port)
-{
-	struct sockaddr_in6 sin6;
-
-	memset(&sin6, 0, sizeof(sin6));
-	sin6.sin6_family = AF_INET6;
-	memcpy(&sin6.sin6_addr, a, 16);
-	sin6.sin6_port = htons(port);
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, &sin6, sizeof(sin6));
-}
-
 /* The address block of a PROXY command: the addresses, then TLVs, each of
  * which must lie inside the block (spec 2.2.7).  The block is complete, so
  * running short inside it is malformed, not "read more". */
@@ -102,12 +77,12 @@ v2_addresses(struct rd *blk, uint8_t fam, struct pp_header *out)
 	    rd_u16be(blk, &sport) != 0 || rd_u16be(blk, &dport) != 0)
 		return ERR_PROTO;
 	if (alen == 4) {
-		set_v4(&out->src, src, sport);
-		set_v4(&out->dst, dst, dport);
+		net_addr_make(&out->src, AF_INET, src, sport);
+		net_addr_make(&out->dst, AF_INET, dst, dport);
 		out->addr_len = sizeof(struct sockaddr_in);
 	} else {
-		set_v6(&out->src, src, sport);
-		set_v6(&out->dst, dst, dport);
+		net_addr_make(&out->src, AF_INET6, src, sport);
+		net_addr_make(&out->dst, AF_INET6, dst, dport);
 		out->addr_len = sizeof(struct sockaddr_in6);
 	}
 	/* TLVs (ALPN, authority, CRC32C, unique id, SSL, NETNS...): none
@@ -232,12 +207,12 @@ v1_line(const char *line, size_t len, struct pp_header *out)
 	    !v1_port(tok[5], tlen[5], &dport))
 		return ERR_PROTO;
 	if (af == AF_INET) {
-		set_v4(&out->src, src, sport);
-		set_v4(&out->dst, dst, dport);
+		net_addr_make(&out->src, AF_INET, src, sport);
+		net_addr_make(&out->dst, AF_INET, dst, dport);
 		out->addr_len = sizeof(struct sockaddr_in);
 	} else {
-		set_v6(&out->src, src, sport);
-		set_v6(&out->dst, dst, dport);
+		net_addr_make(&out->src, AF_INET6, src, sport);
+		net_addr_make(&out->dst, AF_INET6, dst, dport);
 		out->addr_len = sizeof(struct sockaddr_in6);
 	}
 	return 0;
