@@ -7,7 +7,14 @@
 # their pid, with a bounded wait.  Every wait loop here is bounded.
 
 HELPERS="$BATS_TEST_DIRNAME/helpers"
-PY=${PY:-python3}
+# Debian's own python3 (contrib/deps.sh installs it) rather than whatever
+# python3 the PATH finds first: a version manager's shim (pyenv) costs
+# 100-450 ms per start, and the suite starts the helpers a few thousand
+# times.  The helpers need nothing beyond the standard library and
+# Debian's python3-gssapi.
+if [ -z "${PY:-}" ]; then
+	if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
+fi
 : "${SOCKS5D:=build/socks5d}"
 case $SOCKS5D in
 /*) ;;
@@ -102,12 +109,20 @@ alive_socks5d() {
 }
 
 # kill_pid PID [SECONDS]: SIGTERM, bounded wait, SIGKILL -- only if PID is
-# still a live child of this shell.
+# still a live child of this shell.  A bg job that runs a shell function
+# (socks, up, ...) is a subshell whose child is the real client: a TERM to
+# the subshell alone would orphan that client and leave its session open,
+# so the subshell's own children are sent the signal first.
 kill_pid() {
-	local pid=$1 limit=${2:-5}
+	local pid=$1 limit=${2:-5} kids
 	alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+	kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null) || kids=
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$kids" ] && kill -TERM $kids 2>/dev/null
 	kill -TERM "$pid" 2>/dev/null || true
 	if ! wait_until "$limit" eval "! alive $pid"; then
+		# shellcheck disable=SC2086
+		[ -n "$kids" ] && kill -KILL $kids 2>/dev/null
 		alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait_until 5 eval "! alive $pid" || true
