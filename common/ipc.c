@@ -204,14 +204,31 @@ ipc_send_fds(int fd, enum ipc_type type, const void *payload, size_t len,
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
 	}
-	do {
+	/* ETOOMANYREFS: the kernel refuses to put more descriptors in
+	 * flight (sent, not yet received) than the sender's RLIMIT_NOFILE,
+	 * counted over its whole uid.  Every worker and forker shares one
+	 * uid under a limit of 64, so a receiver a few milliseconds late
+	 * (the audit logger, a spare, on a loaded host) made other
+	 * sessions' sends fail.  It is a full queue, not an error: a
+	 * blocking send waits for it to drain, bounded; a non-blocking one
+	 * says "full". */
+	for (int waited_ms = 0;;) {
 		n = sendmsg(fd, &msg, MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
-	} while (n == -1 && errno == EINTR);
+		if (n != -1)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != ETOOMANYREFS || nowait ||
+		    waited_ms >= IPC_REFS_WAIT_MS)
+			break;
+		(void)poll(NULL, 0, 1);
+		waited_ms++;
+	}
 	if (n == -1)
 		return errno == EPIPE || errno == ECONNRESET ||
 		    errno == ECONNREFUSED ? ERR_EOF :
-		    errno == EAGAIN || errno == EWOULDBLOCK ? ERR_TIMEOUT :
-		    ERR_SYS;
+		    errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ETOOMANYREFS ? ERR_TIMEOUT : ERR_SYS;
 	return (size_t)n == sizeof(hdr) + len ? 0 : ERR_SYS;
 }
 

@@ -186,6 +186,9 @@ enum {
 	IPC_HDR_LEN = 4,
 	/* An audit record (one JSON line, AUDIT_LINE_MAX) fits one frame. */
 	IPC_FRAME_MAX = 4100,
+	/* How long, in 1 ms steps, a blocking send waits for the kernel's
+	 * descriptors-in-flight limit to let it through (ipc_send_fds). */
+	IPC_REFS_WAIT_MS = 1000,
 	IPC_AUDIT_RECORD_MAX = 4095,
 	IPC_ADDRS_MAX = 8,
 	/* One address in a RESOLVE_ANSWER: family (4 or 6), 16 bytes. */

@@ -168,11 +168,19 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
 	}
 	if (sp->pid > 0) {
 		pid = sp->pid;
-		/* A spare that is gone (its end closed) cannot take it: it
-		 * is reaped unreported, and this client gets a fresh fork. */
+		/* A spare that is gone (its end closed), or that the kernel
+		 * will not pass descriptors to right now (ETOOMANYREFS: too
+		 * many in flight for our uid), cannot take it: this client
+		 * gets a fresh fork.  Once its channel is closed the spare
+		 * ends on its own; it is reaped here, unreported, since the
+		 * master never learnt its pid. */
 		if (ipc_send_fds(sp->chan, IPC_FORK, buf, len, fds,
-		    IPC_FORK_FDS, 1) != 0)
+		    IPC_FORK_FDS, 1) != 0) {
+			close(sp->chan);
+			sp->chan = -1;
+			(void)waitpid(pid, NULL, 0);
 			pid = 0;
+		}
 		sp->pid = 0;
 		if (sp->chan != -1)
 			close(sp->chan);

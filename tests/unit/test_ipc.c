@@ -4,9 +4,12 @@
  * frames, wrong types and senders, passed descriptors, answers that do not
  * match their request.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -327,9 +330,93 @@ test_forker_msgs(void)
 	}
 }
 
+/*
+ * The kernel's limit on descriptors in flight: an unprivileged sender
+ * (here uid 65534 with RLIMIT_NOFILE 8) gets ETOOMANYREFS once more than
+ * its limit of descriptors it sent are still unread, counted for its
+ * whole uid.  A non-blocking send says "full" (ERR_TIMEOUT); a blocking
+ * one waits until the receiver (this process, 300 ms later) has drained
+ * them.  Needs root to change uid; skipped otherwise.
+ */
+enum { REFS_LIMIT = 8, REFS_SENDS = 16 };
+
+static int
+refs_sender(int s)
+{
+	const struct rlimit lim = { REFS_LIMIT + 8, REFS_LIMIT + 8 };
+	const struct rlimit inflight = { REFS_LIMIT, REFS_LIMIT + 8 };
+	uint8_t v = IPC_VERSION;
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC), full = 0;
+
+	if (null_fd == -1 || setrlimit(RLIMIT_NOFILE, &lim) != 0 ||
+	    setresgid(65534, 65534, 65534) != 0 ||
+	    setresuid(65534, 65534, 65534) != 0 ||
+	    setrlimit(RLIMIT_NOFILE, &inflight) != 0)
+		return 10;
+	/* Non-blocking first: past the limit it must say full, not fail. */
+	for (int i = 0; i < REFS_LIMIT + 2; i++) {
+		int rc = ipc_send_fds(s, IPC_OPEN, &v, 1, &null_fd, 1, 1);
+
+		if (rc == ERR_TIMEOUT)
+			full++;
+		else if (rc != 0)
+			return 11;
+	}
+	if (full == 0)
+		return 12;   /* the kernel never refused: nothing tested */
+	for (int i = 0; i < REFS_SENDS; i++)
+		if (ipc_send(s, IPC_OPEN, &v, 1, null_fd) != 0)
+			return 13;
+	return 0;
+}
+
+static void
+test_refs_in_flight(void)
+{
+	int sp[2], status = -1, got = 0;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		CHECK(1, "# SKIP descriptors in flight: needs root");
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
+		CHECK(0, "socketpair");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		close(sp[1]);
+		_exit(refs_sender(sp[0]));
+	}
+	close(sp[0]);
+	usleep(300000);
+	for (int i = 0; i < 2 * REFS_SENDS + 2; i++) {
+		struct timespec deadline;
+		uint8_t buf[8];
+		size_t len;
+		int fd = -1;
+
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += 3;
+		if (ipc_recv(sp[1], IPC_OPEN, FROM_WORKER, buf, sizeof(buf), &len,
+		    &fd, &deadline) != 0)
+			break;
+		close(fd);
+		got++;
+	}
+	waitpid(pid, &status, 0);
+	close(sp[1]);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "past the descriptors-in-flight limit: non-blocking sends say full, "
+	    "blocking ones wait for the receiver (sender status %d)",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	CHECK(got >= REFS_SENDS, "every blocking send arrived (%d frames)", got);
+}
+
 int
 main(void)
 {
+	test_refs_in_flight();
 	test_forker_msgs();
 	test_endpoint();
 	test_framing();
