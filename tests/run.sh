@@ -33,7 +33,7 @@ count_tap() {
 bats_one() {
 	_name=$(basename "$1" .bats)
 	_t0=$(date +%s)
-	SOCKS5D="$BUILD/socks5d" timeout 900 bats --tap \
+	SOCKS5D="$BUILD/socks5d" timeout 900 bats --tap --timing \
 	    ${BATS_FILTER:+--filter "$BATS_FILTER"} \
 	    ${BATS_KEEP:+--no-tempdir-cleanup --tempdir "$BATS_KEEP/$_name"} \
 	    "$1" >"$log/$_name.tap" 2>&1

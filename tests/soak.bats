@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Soak and faults: SOAK_SESSIONS sequential sessions (default 1000 in
+# Soak and faults: SOAK_SESSIONS sequential sessions (default 400 in
 # make check, bounded by a loaded host's speed; the README figure is
 # SOAK_SESSIONS=10000) keep the master's,
 # authd's and the resolver's RSS flat (within 10%), leave no zombie and

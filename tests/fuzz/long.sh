@@ -42,10 +42,12 @@ campaign() {
 	_seeds="tests/fuzz/corpus/$_name"
 	rm -rf "$_dir"
 	mkdir -p "$_dir/corpus" "$_dir/artifacts"
+	# -timeout is wall-clock time in libFuzzer: a niced campaign on a busy
+	# machine must not report a slow moment as a hang, hence 60 s.
 	# The wall-clock bound only keeps the loop finite: a harness starved
 	# of CPU for 24 times its budget is reported, not waited for.
 	_wall_max=$((CPU_TARGET * 24 + 600))
-	nice -n "$NICE" "$_bin" -timeout=10 -rss_limit_mb=2048 \
+	nice -n "$NICE" "$_bin" -timeout=60 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix="$_dir/artifacts/" \
 	    "$_dir/corpus" "$_seeds" >"$_dir/run.log" 2>&1 &
 	_pid=$!
@@ -73,7 +75,7 @@ campaign() {
 	_merged="$_dir/merged"
 	mkdir -p "$_merged" "$_seeds/campaign"
 	find "$_seeds" -maxdepth 1 -type f -exec cp {} "$_merged/" \;
-	"$_bin" -merge=1 -timeout=10 -rss_limit_mb=2048 "$_merged" \
+	"$_bin" -merge=1 -timeout=60 -rss_limit_mb=2048 "$_merged" \
 	    "$_seeds/campaign" "$_dir/corpus" >"$_dir/merge.log" 2>&1
 	find "$_seeds" -maxdepth 1 -type f -exec basename {} \; |
 	    while read -r _f; do rm -f "$_merged/$_f"; done
