@@ -196,3 +196,22 @@ refused() {
 	run socks -p "127.0.0.1:$port" -d 127.0.0.1 -P "$EH_PORT" send:x shutdown recv
 	assert_field reply 0 "served as non-root"
 }
+
+@test "a reload that changes SOCKS5_HELPER_USER is logged; a restarted resolver keeps the ids checked at start" {
+	local res new
+	write_conf "$BATS_TEST_TMPDIR/h.conf" "permit - - - - - -"
+	daemon_start H "$BATS_TEST_TMPDIR/h.conf"
+	res=$(titled "$H_PID" "socks5d: resolver")
+	[ -n "$res" ] || fail "no resolver"
+	# The workers' user: refused at a start, so never taken on the fly.
+	write_conf "$BATS_TEST_TMPDIR/h.conf" "set SOCKS5_HELPER_USER nobody" "permit - - - - - -"
+	kill -HUP "$H_PID"
+	wait_until 10 grep -q "reloaded" "$H_LOG" || fail "no reload: $(cat "$H_LOG")"
+	grep -q "SOCKS5_HELPER_USER changed: takes effect at restart" "$H_LOG" ||
+	    fail "the change was not logged: $(cat "$H_LOG")"
+	kill -KILL "$res"
+	wait_until 10 eval 'new=$(titled "$H_PID" "socks5d: resolver") && [ -n "$new" ] && [ "$new" != "$res" ]' ||
+	    fail "the resolver was not restarted"
+	new=$(titled "$H_PID" "socks5d: resolver")
+	assert_eq "$(status_field "$new" Uid)" "$(id -u _socks5d)" "restarted resolver uid"
+}
