@@ -215,3 +215,33 @@ refused() {
 	new=$(titled "$H_PID" "socks5d: resolver")
 	assert_eq "$(status_field "$new" Uid)" "$(id -u _socks5d)" "restarted resolver uid"
 }
+
+@test "inetd mode (-i): the worker as nobody, its resolver and audit logger as _socks5d" {
+	local t=$BATS_TEST_TMPDIR w p res= log=
+	bg inetd "$PY" "$HELPERS/launch.py" inetd --port-file "$t/port" \
+	    --status-file "$t/status" -- "$SOCKS5D" -i -f "$BATS_FILE_TMPDIR/socks5.conf" \
+	    -a "$t/audit.jsonl"
+	wait_until 10 test -s "$t/port" || fail "launcher did not start"
+	bg I socks -p "127.0.0.1:$(cat "$t/port")" -d 127.0.0.1 -P "$EH_PORT" \
+	    --go-timeout 30 ready:"$t/I.ready" wait:"$t/I.go" send:done shutdown recv
+	wait_until 20 test -e "$t/I.ready" || fail "no session: $(cat "$t/I.out")"
+	# The -i process itself is the worker; the helpers are its children.
+	w=$(daemon_children "$inetd_BGPID")
+	[ -n "$w" ] || fail "no socks5d -i under the launcher"
+	for p in $(daemon_children "$w"); do
+		case $(title_of "$p") in
+		"socks5d: resolver"*) res=$p ;;
+		"socks5d: audit logger"*) log=$p ;;
+		esac
+	done
+	[ -n "$res" ] && [ -n "$log" ] || fail "no resolver or logger under $w: $(ps -o pid,uid,args $(daemon_children "$w"))"
+	read -r u g _ <<<"$(ids "$w")"
+	assert_eq "$u $g" "$(id -u nobody) $(id -g nobody)" "the -i worker's uid and gid"
+	assert_eq "$(ids "$res")" "$(id -u _socks5d) $(id -g _socks5d) -" "resolver under -i"
+	assert_eq "$(ids "$log")" "$(id -u _socks5d) $(id -g _socks5d) -" "audit logger under -i"
+	# The session ends; so does socks5d -i, and the launcher with it.
+	touch "$t/I.go"
+	bg_wait I 20
+	assert_field recv-text "$(hashline done)"
+	wait_until 20 test -s "$t/status" || fail "socks5d -i did not exit"
+}
