@@ -120,7 +120,7 @@ logger_drop(const struct auditd_ids *ids, const int *keep, size_t n_keep)
 		if (setgroups(0, NULL) == -1 ||
 		    setresgid(ids->gid, ids->gid, ids->gid) == -1 ||
 		    setresuid(ids->uid, ids->uid, ids->uid) == -1 ||
-		    setuid(0) != -1)
+		    setuid(0) != -1 || setgid(0) != -1)
 			fatal("audit logger: cannot drop privileges");
 	}
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||

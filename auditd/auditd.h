@@ -2,7 +2,8 @@
  * The audit logger: the one process that holds the audit file (-a).
  *
  * The master opens the file (as root, O_APPEND, no symlink) and forks the
- * logger with it; the logger drops to the -u user in the empty chroot,
+ * logger with it; the logger drops to SOCKS5_HELPER_USER (never the
+ * workers' -u user, so that no worker can signal it) in the empty chroot,
  * under its own seccomp filter, and from then on appends every record:
  *
  *   - the master's, on its control channel (unanswered: the master never
@@ -36,8 +37,10 @@ struct auditd {
 	int ctl;              /* the master's channel; -1 when down */
 };
 
-/* Who the logger runs as: the ids of the -u user, chrooted to the empty
- * directory when privileged (the master runs as root). */
+/* Who the logger runs as: the ids of SOCKS5_HELPER_USER, chrooted to the
+ * empty directory when privileged (the master runs as root).  It needs no
+ * right to the audit file: the master opened it and passes the descriptor
+ * (again on SIGHUP), and write and ftruncate act on that descriptor. */
 struct auditd_ids {
 	uid_t uid;
 	gid_t gid;

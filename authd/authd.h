@@ -3,8 +3,9 @@
  *
  *   authd    (root)   the only process that talks to PAM (and, later, to
  *                     identd); answers yes/no to a worker's RFC 1929 check.
- *   resolver (the -u user, not chrooted)  getaddrinfo for workers, whose
- *                     chroot has no /etc and whose filter allows no open().
+ *   resolver (SOCKS5_HELPER_USER, never the workers' -u user; not
+ *            chrooted)  getaddrinfo for workers, whose chroot has no /etc
+ *                     and whose filter allows no open().
  *
  * Each helper listens on a "door": a SOCK_SEQPACKET socketpair made by the
  * master, whose worker end every worker inherits.  A worker opens a private
@@ -40,7 +41,8 @@ struct helper {
 
 /*
  * Master side: fork the helper.  uid/gid are the unprivileged ids the
- * resolver drops to (authd keeps root).  conf is the helper's own copy of
+ * resolver drops to (SOCKS5_HELPER_USER's, sandbox_helper_ids; authd
+ * keeps root).  conf is the helper's own copy of
  * the configuration (it re-checks its settings, never a worker's claim).
  * keep_fds are descriptors the helper must close (listen sockets, the
  * other helper's door).  Returns 0 or ERR_SYS.

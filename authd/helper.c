@@ -49,7 +49,8 @@ helper_drop(uid_t uid, gid_t gid)
 	if (geteuid() != 0)
 		return;
 	if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1 || setuid(0) != -1)
+	    setresuid(uid, uid, uid) == -1 || setuid(0) != -1 ||
+	    setgid(0) != -1 || getegid() != gid)
 		fatal("resolver: cannot drop privileges");
 }
 

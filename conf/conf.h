@@ -106,6 +106,11 @@ struct conf_vars {
 	                              * principal's local name */
 	uint8_t gss_protection;      /* SOCKS5_GSS_PROTECTION: CONF_GSS_PROT_*
 	                              * bits the server accepts */
+	/* SOCKS5_HELPER_USER, default "_socks5d": the resolver and the
+	 * audit logger run as this user, never as the workers' -u user, so
+	 * that neither can signal or trace a worker (issue 12 finding 4).
+	 * Read at start only; used only when started as root. */
+	char helper_user[33];
 	uint16_t udp_port_lo;        /* SOCKS5_UDPPORTRANGE, 0-0 = any */
 	uint16_t udp_port_hi;
 	/* Added by the parser (conf_int.h users may rely on them too): */

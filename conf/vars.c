@@ -33,6 +33,7 @@ enum var_kind {
 	VK_HOSTLIST,    /* host-pattern[,host-pattern...]: addresses/masks */
 	VK_GSSPROT,     /* none|integrity|confidentiality[,...] */
 	VK_STARTUPS,    /* start:rate:full */
+	VK_USER,        /* a system user name */
 };
 
 struct var_def {
@@ -104,6 +105,7 @@ static const struct var_def var_defs[] = {
 	{ "SOCKS5_MAXSTARTUPS", VK_STARTUPS, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_MAXSTARTUPS_PER_SOURCE", VK_UINT, FIELD(startups_per_source),
 	    0, 100000, "connections, 0 = no limit" },
+	{ "SOCKS5_HELPER_USER", VK_USER, FIELD(helper_user), 0, 0, NULL },
 	{ "SOCKS5_FAKEALLHOSTS", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LOCALDNSONLY", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
 	{ "SOCKS5_LIBCONF", VK_NEC_CLIENT, 0, 0, 0, 0, NULL },
@@ -142,6 +144,9 @@ vars_defaults(struct conf_vars *v)
 	snprintf(v->pam_service, sizeof(v->pam_service), "socks5");
 	snprintf(v->gss_keytab, sizeof(v->gss_keytab), "/etc/krb5.keytab");
 	snprintf(v->gss_service, sizeof(v->gss_service), "rcmd");
+	/* As OpenSSH's privsep user: a system user of its own, which no
+	 * other program runs as (docs/socks5.conf-extensions.md). */
+	snprintf(v->helper_user, sizeof(v->helper_user), "_socks5d");
 	v->gss_protection = CONF_GSS_PROT_NONE;
 }
 
@@ -179,6 +184,11 @@ var_expected(const struct var_def *d, char *out, size_t size)
 		snprintf(out, size, "none; integrity and confidentiality "
 		    "(RFC 1961 message protection) are not served");
 		break;
+	case VK_USER:
+		snprintf(out, size, "a user name: letters, digits, '.', '_' "
+		    "or '-', not starting with '-', at most %zu bytes",
+		    d->size - 1);
+		break;
 	case VK_STARTUPS:
 		snprintf(out, size, "start:rate:full, connections and a "
 		    "percentage, 1 <= start < full <= 100000, rate 0-100; or 0 "
@@ -201,6 +211,24 @@ text_ok(const char *s, size_t len, size_t cap)
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch < 0x20 || ch == 0x7f || ch == '#')
+			return false;
+	}
+	return true;
+}
+
+/* 1 to cap - 1 bytes of letters, digits, '.', '_' and '-': PAM service
+ * and user names. */
+static bool
+name_ok(const char *s, size_t len, size_t cap)
+{
+	if (len == 0 || len >= cap)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-'))
 			return false;
 	}
 	return true;
@@ -405,17 +433,13 @@ var_apply(struct conf_vars *v, const struct var_def *d, const char *value)
 		memcpy(field, value, len + 1);
 		return true;
 	case VK_SERVICE:
-		if (len == 0 || len >= d->size)
+	case VK_USER:
+		/* A user name: the portable set of useradd(8) and adduser(8),
+		 * which getpwnam can look up and a log line can show; no
+		 * leading '-', which commands would read as an option. */
+		if (!name_ok(value, len, d->size) ||
+		    (d->kind == VK_USER && value[0] == '-'))
 			return false;
-		for (i = 0; i < len; i++) {
-			char ch = value[i];
-
-			if (!((ch >= 'a' && ch <= 'z') ||
-			    (ch >= 'A' && ch <= 'Z') ||
-			    (ch >= '0' && ch <= '9') || ch == '.' ||
-			    ch == '_' || ch == '-'))
-				return false;
-		}
 		memcpy(field, value, len + 1);
 		return true;
 	case VK_BINDINTFC:

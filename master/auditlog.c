@@ -33,7 +33,9 @@ auditlog_launch(struct master *m)
 
 	if (m->audit_file == -1)
 		return;
-	sandbox_ids(m->sb, &ids.uid, &ids.gid);
+	/* The helpers' user, not the workers': a worker may not signal the
+	 * process its records wait for. */
+	sandbox_helper_ids(m->sb, &ids.uid, &ids.gid);
 	m->auditd_pending = false;
 	if (auditd_start(&m->auditd, m->audit_file,
 	    conf_vars(m->conf)->audit_required, &ids) != 0) {

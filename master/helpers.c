@@ -172,7 +172,9 @@ helper_launch(struct master *m, int i)
 	for (size_t j = 0; j < FORKERS_MAX; j++)
 		if (m->forkers[j].pid > 0 && m->forkers[j].chan != -1)
 			close_fds[n++] = m->forkers[j].chan;
-	sandbox_ids(m->sb, &uid, &gid);
+	/* authd stays root (PAM); the resolver drops to the helpers' user,
+	 * never the workers'. */
+	sandbox_helper_ids(m->sb, &uid, &gid);
 	m->helper_pending[i] = false;
 	if (helper_start(&m->helpers[i], m->conf, uid, gid, close_fds, n) != 0) {
 		log_warn("cannot start %s", i == HELPER_AUTHD ? "authd" :

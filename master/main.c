@@ -70,7 +70,8 @@ usage(FILE *out)
 	    "  -f FILE       configuration file (default /etc/socks5.conf)\n"
 	    "  -l ADDR:PORT  listen address, repeatable; IPv6 as [::1]:1080\n"
 	    "  -a FILE       audit log file (JSON lines, appended)\n"
-	    "  -u USER       unprivileged user for workers (default nobody)\n"
+	    "  -u USER       unprivileged user for workers (default nobody; the\n"
+	    "                resolver and the audit logger: SOCKS5_HELPER_USER)\n"
 	    "  -i            inetd mode: serve the client on stdin and exit\n"
 	    "  -t            check the configuration and exit\n"
 	    "  -V            print the version and exit\n"
@@ -175,7 +176,8 @@ main(int argc, char **argv)
 	/* Syslog is connected now, before any worker exists, so workers
 	 * inherit the connection instead of each opening their own. */
 	log_init("socks5d", true);
-	if (sandbox_prepare(opts.user, &sb) != 0) {
+	if (sandbox_prepare(opts.user, conf_vars(conf)->helper_user,
+	    &sb) != 0) {
 		log_warnx("cannot prepare the worker sandbox; not starting");
 		conf_free(conf);
 		return EXIT_CONFIG;

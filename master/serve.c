@@ -127,6 +127,11 @@ master_reload(struct master *m)
 	if (old_vars->penalty_table != conf_vars(fresh)->penalty_table)
 		log_warnx("SOCKS5_PENALTY_TABLE changed: takes effect at "
 		    "restart");
+	/* The ids were looked up and checked at start (sandbox_prepare);
+	 * restarted helpers keep them. */
+	if (strcmp(old_vars->helper_user, conf_vars(fresh)->helper_user) != 0)
+		log_warnx("SOCKS5_HELPER_USER changed: takes effect at "
+		    "restart");
 	conf_free(m->conf);
 	m->conf = fresh;
 	/* Reopen the audit file too, so that log rotation works. */

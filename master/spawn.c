@@ -151,7 +151,9 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 		wc.out_fd = STDIN_FILENO;
 	}
 	proc_child_signals();
-	sandbox_ids(sb, &uid, &gid);
+	/* The helpers' ids (SOCKS5_HELPER_USER): this process becomes the
+	 * worker, and the helpers must not share its uid. */
+	sandbox_helper_ids(sb, &uid, &gid);
 	if (opts->audit_fd != -1) {
 		struct auditd_ids ids = { .uid = uid, .gid = gid,
 		    .privileged = sandbox_privileged(sb) };

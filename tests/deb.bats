@@ -62,6 +62,12 @@ need_deb() {
 	assert_eq "$(grep -c 'deb-systemd-helper enable' "$BATS_TEST_TMPDIR/postinst")" \
 	    "$(grep -c 'deb-systemd-helper --quiet was-enabled' "$BATS_TEST_TMPDIR/postinst")" \
 	    "enables, each guarded by was-enabled"
+	# The helpers' system user (SOCKS5_HELPER_USER), made as Debian
+	# policy asks, with adduser, which the package then depends on.
+	grep -q '^	adduser --system --group .*_socks5d' "$BATS_TEST_TMPDIR/postinst" ||
+	    fail "postinst does not create _socks5d: $(cat "$BATS_TEST_TMPDIR/postinst")"
+	run dpkg-deb -f "$DEB" Depends
+	assert_match "$output" '(^|, )adduser(,|$)' "Depends (postinst runs adduser)"
 }
 
 @test "lintian: no errors and no warnings" {
@@ -84,6 +90,7 @@ need_deb() {
 	run dpkg -i "$DEB"
 	[ "$status" -eq 0 ] || fail "dpkg -i: $output"
 	[ -x /usr/sbin/socks5d ] || fail "no /usr/sbin/socks5d"
+	getent passwd _socks5d >/dev/null || fail "no _socks5d user after dpkg -i"
 	run /usr/sbin/socks5d -t -f /etc/socks5.conf
 	[ "$status" -eq 0 ] || fail "socks5d -t: $output"
 	# Loopback only: every permit line names 127. or ::1.

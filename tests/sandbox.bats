@@ -151,13 +151,14 @@ assert_confined() {
 	assert_eq "$(awk '/^Max processes/ {print $3}' "/proc/$HELD_PID/limits")" 0 "RLIMIT_NPROC"
 }
 
-@test "master and authd run as root, the resolver and the forker as nobody, each its own process" {
+@test "master and authd run as root, the resolver as _socks5d, the forker as nobody, each its own process" {
 	local authd resolver fk
 	assert_eq "$(status_field "$S_PID" Uid)" 0 "master uid"
 	authd=$(child_with_title "$S_PID" "socks5d: authd") || fail "no authd process"
 	resolver=$(child_with_title "$S_PID" "socks5d: resolver") || fail "no resolver process"
 	assert_eq "$(status_field "$authd" Uid)" 0 "authd uid"
-	assert_eq "$(status_field "$resolver" Uid)" "$(id -u nobody)" "resolver uid"
+	# Not the workers' user (tests/uids.bats): SOCKS5_HELPER_USER.
+	assert_eq "$(status_field "$resolver" Uid)" "$(id -u _socks5d)" "resolver uid"
 	assert_eq "$(status_field "$resolver" NoNewPrivs)" 1 "resolver NoNewPrivs"
 	fk=$(child_with_title "$S_PID" "socks5d: forker") || fail "no forker process"
 	assert_eq "$(status_field "$fk" Uid)" "$(id -u nobody)" "forker uid"

@@ -42,6 +42,8 @@ enum { WORKER_NOFILE = 64 };
 struct sandbox {
 	uid_t uid;
 	gid_t gid;
+	uid_t helper_uid;              /* the resolver and the audit logger */
+	gid_t helper_gid;
 	bool privileged;
 	struct sock_fprog prog;        /* a worker forked by the master */
 	struct sock_fprog forker_prog; /* the forker: prog plus sc_forker */
@@ -293,8 +295,53 @@ root_dir_check(void)
 	return 0;
 }
 
+/*
+ * The resolver and the audit logger run as a user of their own, as
+ * OpenSSH's privsep child runs as sshd: kill(2) is allowed within one uid,
+ * so a resolver sharing the workers' (NSS modules, no chroot: the weakest
+ * sandbox) could end or stop every session, and a SIGSEGV it sent would
+ * penalise the worker's client (issue 12 finding 4).  The group differs
+ * too, or it would share what the system lets that group touch.  No
+ * fallback to the workers' user: as sshd's missing privsep user, a
+ * missing helper user refuses the start.
+ */
+static int
+helper_ids(struct sandbox *sb, const char *name, const char *worker_user)
+{
+	const struct passwd *pw;
+
+	if ((pw = getpwnam(name)) == NULL) {
+		log_warnx("SOCKS5_HELPER_USER %s: no such user (the resolver "
+		    "and the audit logger run as it); create it with: adduser "
+		    "--system --group --no-create-home %s", name, name);
+		return ERR_CONFIG;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		log_warnx("SOCKS5_HELPER_USER %s: the resolver and the audit "
+		    "logger must not run as root or in group root", name);
+		return ERR_CONFIG;
+	}
+	if (pw->pw_uid == sb->uid) {
+		log_warnx("SOCKS5_HELPER_USER %s is the workers' user (-u %s): "
+		    "the resolver and the audit logger need a user of their "
+		    "own, so that they cannot signal a worker", name,
+		    worker_user);
+		return ERR_CONFIG;
+	}
+	if (pw->pw_gid == sb->gid) {
+		log_warnx("SOCKS5_HELPER_USER %s has the workers' group (gid "
+		    "%u, -u %s): give it a group of its own (adduser --system "
+		    "--group)", name, (unsigned)pw->pw_gid, worker_user);
+		return ERR_CONFIG;
+	}
+	sb->helper_uid = pw->pw_uid;
+	sb->helper_gid = pw->pw_gid;
+	return 0;
+}
+
 int
-sandbox_prepare(const char *user, struct sandbox **out)
+sandbox_prepare(const char *user, const char *helper_user,
+    struct sandbox **out)
 {
 	struct sandbox *sb;
 	struct passwd *pw;
@@ -318,14 +365,22 @@ sandbox_prepare(const char *user, struct sandbox **out)
 	}
 	sb->uid = pw->pw_uid;
 	sb->gid = pw->pw_gid;
+	/* Not root: no one changes ids (the warning below says so). */
+	sb->helper_uid = sb->privileged ? 0 : geteuid();
+	sb->helper_gid = sb->privileged ? 0 : getegid();
+	if (sb->privileged && (rc = helper_ids(sb, helper_user, user)) != 0) {
+		free(sb);
+		return rc;
+	}
 	if (sb->privileged && (rc = root_dir_check()) != 0) {
 		free(sb);
 		return rc;
 	}
 	if (!sb->privileged)
 		log_warnx("not started as root: workers are not chrooted and "
-		    "keep this user; no_new_privs, rlimits and seccomp still "
-		    "apply");
+		    "they and the helpers keep this user (-u and "
+		    "SOCKS5_HELPER_USER do not apply); no_new_privs, rlimits "
+		    "and seccomp still apply");
 	if ((rc = filter_build(&sb->prog, false)) != 0 ||
 	    (rc = filter_build(&sb->forker_prog, true)) != 0) {
 		free(sb);
@@ -356,6 +411,13 @@ sandbox_ids(const struct sandbox *sb, uid_t *uid, gid_t *gid)
 {
 	*uid = sb->uid;
 	*gid = sb->gid;
+}
+
+void
+sandbox_helper_ids(const struct sandbox *sb, uid_t *uid, gid_t *gid)
+{
+	*uid = sb->helper_uid;
+	*gid = sb->helper_gid;
 }
 
 static int

@@ -17,13 +17,16 @@ struct sandbox;
 #define SANDBOX_ROOT_DIR "/run/socks5d/empty"
 
 /*
- * In the master, once: look up user (the -u user; NULL means "nobody"),
+ * In the master, once: look up user (the -u user; NULL means "nobody")
+ * and, when root, helper_user (SOCKS5_HELPER_USER: the resolver's and the
+ * audit logger's, which must exist and differ from user in uid and gid),
  * check or create the chroot directory (when root), and compile the seccomp
  * filter to BPF so each worker only loads it (compiling per fork is the
  * expensive part of libseccomp).  Returns 0, or ERR_CONFIG / ERR_SYS after
  * logging why; the master refuses to start then.
  */
-int sandbox_prepare(const char *user, struct sandbox **out);
+int sandbox_prepare(const char *user, const char *helper_user,
+    struct sandbox **out);
 
 /* Free what sandbox_prepare made (at the master's exit). */
 void sandbox_free(struct sandbox *sb);
@@ -31,8 +34,13 @@ void sandbox_free(struct sandbox *sb);
 /* Whether workers will chroot and change user (the master runs as root). */
 bool sandbox_privileged(const struct sandbox *sb);
 
-/* The unprivileged ids, for helpers that drop to the same user. */
+/* The workers' (and forkers') unprivileged ids. */
 void sandbox_ids(const struct sandbox *sb, uid_t *uid, gid_t *gid);
+
+/* The ids the resolver and the audit logger drop to (SOCKS5_HELPER_USER):
+ * never the workers', so no helper can signal or trace a worker.  When
+ * not root they are this process's own (nobody drops). */
+void sandbox_helper_ids(const struct sandbox *sb, uid_t *uid, gid_t *gid);
 
 /*
  * In a freshly forked worker, before it reads a byte from the client:

@@ -81,6 +81,8 @@ test_defaults(void)
 	    strcmp(v->gss_service, "rcmd") == 0 && !v->gss_strip_realm &&
 	    v->gss_protection == CONF_GSS_PROT_NONE,
 	    "RFC 1961 defaults: /etc/krb5.keytab, rcmd, realm kept, none");
+	CHECK(strcmp(v->helper_user, "_socks5d") == 0,
+	    "helper user default: _socks5d");
 	conf_free(conf);
 }
 
@@ -180,6 +182,17 @@ static const struct var_row var_rows[] = {
 	  NULL },
 	{ "set SOCKS5_GSS_PROTECTION none,", false, NULL, 0, NULL },
 	{ "set SOCKS5_GSS_PROTECTION", false, NULL, 0, NULL },
+	{ "set SOCKS5_HELPER_USER socks5-helper", true, "helper", 0,
+	  "socks5-helper" },
+	{ "set SOCKS5_HELPER_USER _s5.d", true, "helper", 0, "_s5.d" },
+	{ "set SOCKS5_HELPER_USER 0123456789abcdef0123456789abcdef", true,
+	  "helper", 0, "0123456789abcdef0123456789abcdef" },
+	{ "set SOCKS5_HELPER_USER 0123456789abcdef0123456789abcdefg", false,
+	  NULL, 0, NULL },
+	{ "set SOCKS5_HELPER_USER -rf", false, NULL, 0, NULL },
+	{ "set SOCKS5_HELPER_USER ../root", false, NULL, 0, NULL },
+	{ "set SOCKS5_HELPER_USER a:b", false, NULL, 0, NULL },
+	{ "set SOCKS5_HELPER_USER", false, NULL, 0, NULL },
 };
 
 /* Does the variable named by row->field hold the row's value? */
@@ -215,6 +228,8 @@ var_value(const struct conf_vars *v, const struct var_row *row)
 		return !strcmp(v->gss_service, row->want_s);
 	if (strcmp(f, "strip") == 0) return v->gss_strip_realm == row->want;
 	if (strcmp(f, "prot") == 0) return v->gss_protection == row->want;
+	if (strcmp(f, "helper") == 0)
+		return !strcmp(v->helper_user, row->want_s);
 	if (strcmp(f, "user") == 0)
 		return !strcmp(v->upstream_user, row->want_s);
 	if (strcmp(f, "passwd") == 0)

@@ -394,7 +394,7 @@ main(void)
 	int status;
 
 	log_init("test_sandbox", false);
-	if (sandbox_prepare(NULL, &sb) != 0) {
+	if (sandbox_prepare(NULL, "daemon", &sb) != 0) {
 		CHECK(0, "sandbox_prepare");
 		return unit_done();
 	}
