@@ -112,11 +112,16 @@ alive_socks5d() {
 # still a live child of this shell.  A bg job that runs a shell function
 # (socks, up, ...) is a subshell whose child is the real client: a TERM to
 # the subshell alone would orphan that client and leave its session open,
-# so the subshell's own children are sent the signal first.
+# so a subshell's own children are sent the signal first.  Only a
+# subshell's: a daemon's children (its audit logger, above all) must be
+# left to the daemon's own orderly stop.
 kill_pid() {
-	local pid=$1 limit=${2:-5} kids
+	local pid=$1 limit=${2:-5} kids= comm=
 	alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
-	kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null) || kids=
+	read -r comm 2>/dev/null <"/proc/$pid/comm" || comm=
+	if [ "$comm" = bash ]; then
+		kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null) || kids=
+	fi
 	# shellcheck disable=SC2086 # a list of pids
 	[ -n "$kids" ] && kill -TERM $kids 2>/dev/null
 	kill -TERM "$pid" 2>/dev/null || true
