@@ -36,6 +36,7 @@ enum { TAG_CTL = -1, TAG_DOOR = -2 };
 struct chan {
 	int fd;               /* -1: slot free */
 	pid_t pid;            /* its creator, from SO_PEERCRED */
+	bool deaf;            /* an answer could not be sent: send no more */
 };
 
 struct logger {
@@ -301,6 +302,13 @@ chan_record(struct logger *lg, size_t slot)
 
 	rc = ipc_recv(lg->chans[slot].fd, IPC_AUDIT_RECORD, FROM_WORKER, rec,
 	    sizeof(rec), &len, NULL, &now);
+	/* A sender that ended with answers it had not read (a worker that
+	 * posted its last records and exited) makes the kernel report
+	 * ECONNRESET once, ahead of the records still queued: read on, and
+	 * take end of file only when it comes twice. */
+	if (rc == ERR_EOF)
+		rc = ipc_recv(lg->chans[slot].fd, IPC_AUDIT_RECORD, FROM_WORKER,
+		    rec, sizeof(rec), &len, NULL, &now);
 	if (rc == ERR_TIMEOUT)
 		return;
 	if (rc != 0) {
@@ -323,9 +331,13 @@ chan_record(struct logger *lg, size_t slot)
 	}
 	if (logger_write(lg, line, (size_t)n) == 0)
 		ack = 0;
-	if (ipc_send_fds(lg->chans[slot].fd, IPC_AUDIT_ACK, &ack, 1, NULL, 0,
-	    1) != 0)
-		chan_drop(lg, slot);
+	/* A sender that has already ended (a worker posts its close record
+	 * and exits: audit_post) or does not read its answers cannot be
+	 * answered, but the records it queued before are still read and
+	 * written, up to its end of file. */
+	if (!lg->chans[slot].deaf && ipc_send_fds(lg->chans[slot].fd,
+	    IPC_AUDIT_ACK, &ack, 1, NULL, 0, 1) != 0)
+		lg->chans[slot].deaf = true;
 }
 
 /* Everything the master queued, first of all in each wake-up, so that

@@ -30,6 +30,9 @@ static int audit_door = -1;
 static int audit_chan = -1;
 static pid_t audit_chan_pid;
 static pid_t audit_nowait_pid;
+/* Acknowledgements the logger owes this process's channel for records
+ * audit_post sent: the next audit_write reads them before its own. */
+static unsigned audit_acks_owed;
 
 void
 audit_init(bool to_syslog)
@@ -238,15 +241,26 @@ audit_chan_open(void)
 	}
 	audit_chan = pair[0];
 	audit_chan_pid = getpid();
+	audit_acks_owed = 0;
 	return 0;
 }
 
-int
-audit_write(const struct audit_rec *rec)
+/* A logger that is gone or late: the next record tries a new channel
+ * (through the door of this process's fork). */
+static void
+audit_chan_lost(void)
+{
+	close(audit_chan);
+	audit_chan = -1;
+	audit_acks_owed = 0;
+}
+
+static int
+audit_submit(const struct audit_rec *rec, bool wait)
 {
 	char line[AUDIT_LINE_MAX];
 	struct timespec now, deadline;
-	uint8_t ack;
+	uint8_t ack = 1;
 	size_t n;
 	pid_t self;
 	int len, rc;
@@ -270,19 +284,41 @@ audit_write(const struct audit_rec *rec)
 	    self == audit_nowait_pid);
 	if (self == audit_nowait_pid)
 		return rc == 0 ? 0 : ERR_SYS;
+	if (rc != 0) {
+		audit_chan_lost();
+		return ERR_SYS;
+	}
+	if (!wait) {
+		audit_acks_owed++;
+		return 0;
+	}
+	/* The logger answers a channel's records in order: first what it
+	 * owes for posted ones, then this record's. */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += AUDIT_ACK_TIMEOUT_MS / 1000;
+	for (; rc == 0 && audit_acks_owed > 0; audit_acks_owed--)
+		rc = ipc_recv(audit_chan, IPC_AUDIT_ACK, FROM_HELPER, &ack,
+		    sizeof(ack), &n, NULL, &deadline);
 	if (rc == 0)
 		rc = ipc_recv(audit_chan, IPC_AUDIT_ACK, FROM_HELPER, &ack,
 		    sizeof(ack), &n, NULL, &deadline);
 	if (rc != 0) {
-		/* A logger that is gone or late: the next record tries a
-		 * new channel (through the door of this process's fork). */
-		close(audit_chan);
-		audit_chan = -1;
+		audit_chan_lost();
 		return ERR_SYS;
 	}
 	return ack == 0 ? 0 : ERR_SYS;
+}
+
+int
+audit_write(const struct audit_rec *rec)
+{
+	return audit_submit(rec, true);
+}
+
+int
+audit_post(const struct audit_rec *rec)
+{
+	return audit_submit(rec, false);
 }
 
 static bool

@@ -89,6 +89,14 @@ int audit_format(char *buf, size_t size, const struct audit_rec *rec,
  * ERR_NOSPACE when it does not fit a record. */
 int audit_write(const struct audit_rec *rec);
 
+/* audit_write without the wait, for a record that explains no reply: a
+ * session's wrap and accept records (the wait for its request record
+ * covers them, since the logger writes a channel's records in order) and
+ * its close record.  Each acknowledgement waited for costs the worker a
+ * sleep and the logger a wake-up: about 0.1 ms of a 0.7 ms session.
+ * Returns 0 once the record is on its way, ERR_SYS if it cannot be sent. */
+int audit_post(const struct audit_rec *rec);
+
 enum { AUDIT_ACK_TIMEOUT_MS = 5000 };
 
 /*

@@ -64,7 +64,8 @@ audit_accept(const struct worker_client *wc)
 	rec.decision = "permit";
 	rec.client = wc->have_addr ? (const struct sockaddr *)&wc->addr : NULL;
 	rec.pid = getpid();
-	(void)audit_write(&rec);
+	/* No reply follows it: the request record's wait covers it. */
+	(void)audit_post(&rec);
 }
 
 void

@@ -170,7 +170,7 @@ wrap_check(const struct conf *conf, int client_fd,
 		rec.client = client;
 		rec.reason = "no rules in the hosts_access tables";
 		rec.pid = getpid();
-		(void)audit_write(&rec);
+		(void)audit_post(&rec);
 		return true;
 	}
 
@@ -190,6 +190,7 @@ wrap_check(const struct conf *conf, int client_fd,
 	rec.client = client;
 	rec.rule = allowed ? NULL : "hosts_access";
 	rec.pid = getpid();
-	(void)audit_write(&rec);
+	/* A refusal explains the close that follows: it is written first. */
+	(void)(allowed ? audit_post(&rec) : audit_write(&rec));
 	return allowed;
 }

@@ -467,6 +467,8 @@ worker_serve(const struct conf *conf, const struct worker_client *client,
 	rec.reason = s.reason;
 	rec.via = s.via[0] != '\0' ? s.via : NULL;
 	rec.pid = getpid();
-	(void)audit_write(&rec);
+	/* The session is over: nothing waits for this record, and the
+	 * logger reads it even after this process is gone. */
+	(void)audit_post(&rec);
 	return status;
 }

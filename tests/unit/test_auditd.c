@@ -174,6 +174,24 @@ file_lacks(const char *path, const char *unwanted)
 	return !found;
 }
 
+/* The lines holding a, b and c come in that order in path. */
+static bool
+in_order(const char *path, const char *a, const char *b, const char *c)
+{
+	const char *want[] = { a, b, c };
+	char buf[8192];
+	size_t next = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return false;
+	while (next < 3 && fgets(buf, sizeof(buf), f) != NULL)
+		if (strstr(buf, want[next]) != NULL)
+			next++;
+	fclose(f);
+	return next == 3;
+}
+
 /* In a child, as a worker would: one record through the door.  Exit 0 if
  * audit_write said it was written. */
 static int
@@ -238,6 +256,81 @@ test_logger(void)
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 		    file_has(path, want),
 		    "a record without a pid gets its sender's, from the kernel");
+	}
+	{
+		/* Posted records, then one waited for: the write reads the
+		 * acknowledgements owed first and its own last, so all are
+		 * in the file, in order, when it returns. */
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct audit_rec r = AUDIT_REC("accept");
+			int rc = 0;
+
+			audit_set_logger(a.door, -1);
+			r.reason = "posted one";
+			rc |= audit_post(&r);
+			/* Enough that the logger is still writing them when
+			 * a write that read only the first answer returned. */
+			r.reason = "posted filler";
+			for (int i = 0; i < 64; i++)
+				rc |= audit_post(&r);
+			r.reason = "posted two";
+			rc |= audit_post(&r);
+			r.event = "request";
+			r.reason = "waited";
+			rc |= audit_write(&r);
+			_exit(rc == 0 && !file_lacks(path, "\"waited\"") ?
+			    0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "66 posted records and a waited one: written before the "
+		    "write returns");
+		CHECK(file_has(path, "\"posted two\"") &&
+		    in_order(path, "posted one", "posted two", "waited"),
+		    "in the order they were sent");
+	}
+	{
+		/* A session that ends early posts all its records (wrap,
+		 * accept, close) and exits at once: the logger, unable to
+		 * answer a sender that is gone, still writes every one. */
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct audit_rec r = AUDIT_REC("accept");
+			int rc = 0;
+
+			audit_set_logger(a.door, -1);
+			r.reason = "early filler";
+			for (int i = 0; i < 64; i++)
+				rc |= audit_post(&r);
+			r.event = "close";
+			r.reason = "early close";
+			rc |= audit_post(&r);
+			_exit(rc == 0 ? 0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		    file_has(path, "\"early close\""),
+		    "65 records posted by a process that then exits: all written");
+	}
+	{
+		/* A close record posted just before the process ends is
+		 * still written: the logger reads it after the exit. */
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct audit_rec r = AUDIT_REC("close");
+
+			audit_set_logger(a.door, -1);
+			r.reason = "posted at exit";
+			_exit(audit_post(&r) == 0 ? 0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		    file_has(path, "\"posted at exit\""),
+		    "a record posted at exit is written");
 	}
 	rec.reason = "the master's";
 	rec.pid = 99999;
