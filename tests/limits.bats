@@ -126,6 +126,7 @@ bans() {
 
 @test "a crash behind a load balancer penalises the real client, not the others behind it" {
 	# A long penalty: the second try must come inside it on a loaded host.
+	plain_segv
 	start "set SOCKS5_PROXY_PROTOCOL 127.0.0.1" "set SOCKS5_PENALTY 300" \
 	    "permit - - - - - -"
 	local pid
