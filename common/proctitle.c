@@ -1,7 +1,7 @@
 /*
  * Globals: title_area and title_size, the argv/environ block the title is
- * written over, and env_copy, the environment moved out of it; set once in
- * proctitle_init.
+ * written over, and env_copy and env_strings, the environment moved out of
+ * it; set once in proctitle_init.
  */
 #include <sys/prctl.h>
 
@@ -18,14 +18,18 @@ extern char **environ;
 static char *title_area;
 static size_t title_size;
 /* environ's new home, kept for the life of the process (environ points
- * here; held so that leak checkers see it as reachable, not lost). */
+ * here; held so that leak checkers see it as reachable, not lost), and
+ * the strings, in one block held here too: unsetenv(3) drops a string's
+ * only pointer from environ (master/listen.c, LISTEN_PID), and a string
+ * allocated on its own was then a leak. */
 static char **volatile env_copy;
+static char *volatile env_strings;
 
 void
 proctitle_init(int argc, char **argv)
 {
-	char *end;
-	size_t n = 0;
+	char *end, *strings;
+	size_t n = 0, size = 0;
 	char **new_env;
 
 	if (argc < 1 || argv[0] == NULL)
@@ -37,17 +41,21 @@ proctitle_init(int argc, char **argv)
 		if (environ[i] == end)
 			end = environ[i] + strlen(environ[i]) + 1;
 		n++;
+		size += strlen(environ[i]) + 1;
 	}
 	if ((new_env = calloc(n + 1, sizeof(*new_env))) == NULL)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		if ((new_env[i] = strdup(environ[i])) == NULL) {
-			while (i > 0)
-				free(new_env[--i]);
-			free(new_env);
-			return;
-		}
+	if ((strings = malloc(size > 0 ? size : 1)) == NULL) {
+		free(new_env);
+		return;
 	}
+	for (size_t i = 0, off = 0; i < n; i++) {
+		size_t len = strlen(environ[i]) + 1;
+
+		new_env[i] = memcpy(strings + off, environ[i], len);
+		off += len;
+	}
+	env_strings = strings;
 	environ = env_copy = new_env;
 	title_area = argv[0];
 	title_size = (size_t)(end - argv[0]);

@@ -29,6 +29,10 @@
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
+#ifdef SOCKS5D_SANITIZE
+#include <sanitizer/lsan_interface.h>
+#endif
+
 /* Enter the sandbox keeping only what a worker uses; on failure the worker
  * must not serve (audited, exit). */
 static int
@@ -190,6 +194,13 @@ master_serve_inetd(const struct master_opts *opts, struct conf *conf,
 	audit_accept(&wc);
 	if (relay_pipes_open(&pipes) != 0)
 		fatal("relay pipes");
+#ifdef SOCKS5D_SANITIZE
+	/* Unlike a worker, this process ends with exit(), whose leak check
+	 * cannot run under the filter (it stops the world with prctl, clone
+	 * and ptrace; the trap ended the session with status 125).  So it
+	 * runs here, the last point it can, which turns the exit one off. */
+	__lsan_do_leak_check();
+#endif
 	{
 		int inherit[] = { audit_door_fd(), log_syslog_fd(),
 		    wo.authd_door, wo.resolver_door };

@@ -22,6 +22,7 @@ setup_file() {
 	    "permit - - - - - -"
 	AUDIT="$BATS_FILE_TMPDIR/audit.jsonl"
 	export AUDIT
+	plain_segv   # "a spare killed before it has a client"
 	daemon_start F "$BATS_FILE_TMPDIR/socks5.conf" -- -a "$AUDIT"
 	NF=$(nproc)
 	[ "$NF" -le 4 ] || NF=4

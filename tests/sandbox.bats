@@ -38,6 +38,7 @@ SH
 	    "permit n - - - - -"
 	AUDIT="$BATS_FILE_TMPDIR/audit.jsonl"
 	export AUDIT
+	plain_segv   # "a worker killed by a signal"
 	daemon_start S "$BATS_FILE_TMPDIR/socks5.conf" -- -a "$AUDIT"
 }
 

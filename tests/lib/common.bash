@@ -25,6 +25,16 @@ export SOCKS5D
 # No proxy settings from the environment may leak into curl or ncat.
 unset http_proxy https_proxy all_proxy no_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY NO_PROXY
 
+# plain_segv: for a daemon a test sends SIGSEGV on purpose (a crash whose
+# handling it checks).  In a SANITIZE=1 build the runtime would catch the
+# signal, report it as a finding (tests/sanitize.sh) and exit 1 instead of
+# dying of it; handle_segv=0 lets it die as in production.  Only ASan reads
+# the variable.
+plain_segv() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0"
+	export ASAN_OPTIONS
+}
+
 # fail MSG...: print to stderr (bats shows it when the test fails), return 1.
 fail() {
 	printf 'FAIL: %s\n' "$*" >&2
