@@ -12,8 +12,12 @@
 #   FUZZ_LONG_JOBS       harnesses at a time (default: the number of CPUs)
 #   FUZZ_LONG_NICE       nice level of the fuzzers (default 0)
 #
+# SIGINT to a harness ends its run early (libFuzzer prints its statistics
+# on SIGINT); its corpus is still minimized and its line printed.
+#
 # Prints one line per harness: CPU seconds, executions, execs/s, coverage,
-# corpus size, and any crash (its input under build/fuzz-long/NAME/), and
+# corpus size, the slowest input's wall time, and any crash, leak, timeout
+# or out-of-memory input (under build/fuzz-long/NAME/artifacts/), and
 # appends the same line to build/fuzz-long/summary.  Exits non-zero if a
 # harness found a crash.
 set -u
@@ -68,7 +72,10 @@ campaign() {
 	_execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$_dir/run.log")
 	_rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$_dir/run.log")
 	_cov=$(grep -o 'cov: [0-9]*' "$_dir/run.log" | tail -1 | cut -d' ' -f2)
-	_crash=$(ls "$_dir/artifacts" | head -1)
+	# A slow unit is reported, not counted as a crash: libFuzzer times
+	# it by the wall clock, which a niced or paused campaign stretches.
+	_crash=$(ls "$_dir/artifacts" | grep -v '^slow-unit-' | head -1)
+	_slowest=$(sed -n 's/^stat::slowest_unit_time_sec: *//p' "$_dir/run.log")
 
 	# Minimize: the seeds go first, so the campaign directory keeps only
 	# inputs that reach something the seeds do not.
@@ -84,7 +91,7 @@ campaign() {
 	cp "$_merged"/* "$_seeds/campaign/" 2>/dev/null
 	_kept=$(ls "$_seeds/campaign" | wc -l)
 
-	_line="fuzz_$_name: ${_cpu} CPU s, ${_execs:-?} execs, ${_rate:-?} exec/s, cov ${_cov:-?}, campaign corpus $_kept inputs"
+	_line="fuzz_$_name: ${_cpu} CPU s, ${_execs:-?} execs, ${_rate:-?} exec/s, cov ${_cov:-?}, campaign corpus $_kept inputs, slowest unit ${_slowest:-?} s"
 	[ -n "$_crash" ] && _line="$_line, CRASH $_dir/artifacts/$_crash"
 	echo "$_line" | tee -a "$work/summary"
 	[ -z "$_crash" ]
