@@ -1,6 +1,6 @@
 /*
- * IPC framing (common/ipc.c) and the payload codecs of authd and the
- * resolver: every message within its bounds, truncated and oversized
+ * IPC framing (common/ipc.c) and the payload codecs (common/ipc_codec.c)
+ * of authd and the resolver: every message within its bounds, truncated and oversized
  * frames, wrong types and senders, passed descriptors, answers that do not
  * match their request.
  */

@@ -1,6 +1,6 @@
 /*
  * RFC 1961 framing (common/rfc1961.c) and the IPC messages of method 0x01
- * (common/ipc.c), table-driven: valid frames, every truncated prefix
+ * (common/ipc_codec.c), table-driven: valid frames, every truncated prefix
  * (ERR_SHORT, reader not moved), wrong versions, types and empty tokens;
  * the largest token both ways; IPC_GSS_ESTABLISHED and
  * IPC_GSS_PROTECT_ANSWER with every inconsistent field; a 65535-byte token
