@@ -306,13 +306,6 @@ chan_record(struct logger *lg, size_t slot)
 
 	rc = ipc_recv(lg->chans[slot].fd, IPC_AUDIT_RECORD, FROM_WORKER, rec,
 	    sizeof(rec), &len, NULL, &now);
-	/* A sender that ended with answers it had not read (a worker that
-	 * posted its last records and exited) makes the kernel report
-	 * ECONNRESET once, ahead of the records still queued: read on, and
-	 * take end of file only when it comes twice. */
-	if (rc == ERR_EOF)
-		rc = ipc_recv(lg->chans[slot].fd, IPC_AUDIT_RECORD, FROM_WORKER,
-		    rec, sizeof(rec), &len, NULL, &now);
 	if (rc == ERR_TIMEOUT)
 		return;
 	if (rc != 0) {

@@ -308,9 +308,18 @@ recv_frame(int fd, uint16_t expect, uint16_t expect2, enum ipc_from from,
 	msg.msg_iovlen = 1;
 	msg.msg_control = control.buf;
 	msg.msg_controllen = sizeof(control.buf);
-	do {
+	/* ECONNRESET: the peer closed with frames of ours it had not read.
+	 * The kernel reports that once, ahead of the frames the peer had
+	 * sent us, which are still queued (a worker that posted its last
+	 * audit records and exited; a forker that died with reports
+	 * pending): read on, and the end of file follows them. */
+	for (bool reset_seen = false;;) {
 		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	} while (n == -1 && errno == EINTR);
+		if (n != -1 || (errno != EINTR &&
+		    (errno != ECONNRESET || reset_seen)))
+			break;
+		reset_seen = reset_seen || errno == ECONNRESET;
+	}
 	if (n == 0)
 		return ERR_EOF;
 	if (n == -1)

@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +216,103 @@ child_writes(int door, const char *reason, pid_t claim)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* In a child, as a worker would, with the logger's door: body(path),
+ * whose result is the exit status returned (-1 if it did not exit). */
+static int
+child_run(int door, const char *path, int (*body)(const char *path))
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		audit_set_logger(door, -1);
+		_exit(body(path));
+	}
+	if (pid == -1 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* n records of event and reason, posted: 0 if all were sent. */
+static int
+post_n(const char *event, const char *reason, int n)
+{
+	struct audit_rec r = AUDIT_REC("accept");
+	int rc = 0;
+
+	r.event = event;
+	r.reason = reason;
+	for (int i = 0; i < n; i++)
+		rc |= audit_post(&r);
+	return rc;
+}
+
+static int
+posts_then_waits(const char *path)
+{
+	struct audit_rec r = AUDIT_REC("request");
+	int rc = post_n("accept", "posted one", 1);
+
+	/* Enough that the logger is still writing them when a write that
+	 * read only the first answer returned. */
+	rc |= post_n("accept", "posted filler", 64);
+	rc |= post_n("accept", "posted two", 1);
+	r.reason = "waited";
+	rc |= audit_write(&r);
+	return rc == 0 && !file_lacks(path, "\"waited\"") ? 0 : 1;
+}
+
+static int
+posts_then_exits(const char *path)
+{
+	(void)path;
+	return post_n("accept", "early filler", 64) != 0 ||
+	    post_n("close", "early close", 1) != 0;
+}
+
+/*
+ * A close record posted while the answer to an earlier record lies
+ * unread, and the process gone before the logger reads it: the kernel
+ * then reports ECONNRESET to the logger ahead of the queued record.  The
+ * logger is stopped (SIGSTOP) from the child's second post until its
+ * exit, so that this order is certain.  Returns whether the second
+ * record reached the file.
+ */
+static bool
+post_with_answer_unread(int door, pid_t logger, const char *path)
+{
+	int ready[2], go[2], status;
+	char c = 0;
+	pid_t pid;
+	bool written;
+
+	if (pipe(ready) != 0 || pipe(go) != 0)
+		return false;
+	if ((pid = fork()) == 0) {
+		struct pollfd pfd = { .events = POLLIN };
+
+		audit_set_logger(door, -1);
+		if (post_n("accept", "answered first", 1) != 0)
+			_exit(1);
+		/* Its answer arrives, and is left unread. */
+		pfd.fd = audit_chan_fd();
+		if (poll(&pfd, 1, 3000) != 1 || write(ready[1], &c, 1) != 1 ||
+		    read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(post_n("close", "posted at exit", 1) != 0);
+	}
+	written = pid > 0 && read(ready[0], &c, 1) == 1 &&
+	    kill(logger, SIGSTOP) == 0 && write(go[1], &c, 1) == 1 &&
+	    waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0;
+	kill(logger, SIGCONT);
+	for (int i = 0; i < 2; i++) {
+		close(ready[i]);
+		close(go[i]);
+	}
+	return written && file_has(path, "\"posted at exit\"");
+}
+
 static void
 test_logger(void)
 {
@@ -257,81 +357,23 @@ test_logger(void)
 		    file_has(path, want),
 		    "a record without a pid gets its sender's, from the kernel");
 	}
-	{
-		/* Posted records, then one waited for: the write reads the
-		 * acknowledgements owed first and its own last, so all are
-		 * in the file, in order, when it returns. */
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			struct audit_rec r = AUDIT_REC("accept");
-			int rc = 0;
-
-			audit_set_logger(a.door, -1);
-			r.reason = "posted one";
-			rc |= audit_post(&r);
-			/* Enough that the logger is still writing them when
-			 * a write that read only the first answer returned. */
-			r.reason = "posted filler";
-			for (int i = 0; i < 64; i++)
-				rc |= audit_post(&r);
-			r.reason = "posted two";
-			rc |= audit_post(&r);
-			r.event = "request";
-			r.reason = "waited";
-			rc |= audit_write(&r);
-			_exit(rc == 0 && !file_lacks(path, "\"waited\"") ?
-			    0 : 1);
-		}
-		waitpid(pid, &status, 0);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		    "66 posted records and a waited one: written before the "
-		    "write returns");
-		CHECK(file_has(path, "\"posted two\"") &&
-		    in_order(path, "posted one", "posted two", "waited"),
-		    "in the order they were sent");
-	}
-	{
-		/* A session that ends early posts all its records (wrap,
-		 * accept, close) and exits at once: the logger, unable to
-		 * answer a sender that is gone, still writes every one. */
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			struct audit_rec r = AUDIT_REC("accept");
-			int rc = 0;
-
-			audit_set_logger(a.door, -1);
-			r.reason = "early filler";
-			for (int i = 0; i < 64; i++)
-				rc |= audit_post(&r);
-			r.event = "close";
-			r.reason = "early close";
-			rc |= audit_post(&r);
-			_exit(rc == 0 ? 0 : 1);
-		}
-		waitpid(pid, &status, 0);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-		    file_has(path, "\"early close\""),
-		    "65 records posted by a process that then exits: all written");
-	}
-	{
-		/* A close record posted just before the process ends is
-		 * still written: the logger reads it after the exit. */
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			struct audit_rec r = AUDIT_REC("close");
-
-			audit_set_logger(a.door, -1);
-			r.reason = "posted at exit";
-			_exit(audit_post(&r) == 0 ? 0 : 1);
-		}
-		waitpid(pid, &status, 0);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-		    file_has(path, "\"posted at exit\""),
-		    "a record posted at exit is written");
-	}
+	/* Posted records, then one waited for: the write reads the
+	 * acknowledgements owed first and its own last, so all are in the
+	 * file, in order, when it returns. */
+	CHECK(child_run(a.door, path, posts_then_waits) == 0,
+	    "66 posted records and a waited one: written before the "
+	    "write returns");
+	CHECK(file_has(path, "\"posted two\"") &&
+	    in_order(path, "posted one", "posted two", "waited"),
+	    "in the order they were sent");
+	/* A session that ends early posts all its records (wrap, accept,
+	 * close) and exits at once: the logger, unable to answer a sender
+	 * that is gone, still writes every one. */
+	CHECK(child_run(a.door, path, posts_then_exits) == 0 &&
+	    file_has(path, "\"early close\""),
+	    "65 records posted by a process that then exits: all written");
+	CHECK(post_with_answer_unread(a.door, a.pid, path),
+	    "a record posted at exit is written");
 	rec.reason = "the master's";
 	rec.pid = 99999;
 	CHECK(audit_write(&rec) == 0 && file_has(path,
