@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -167,30 +168,24 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
 		_exit(WORKER_EXIT_INTERNAL);
 	}
 	if (sp->pid > 0) {
+		bool taken = ipc_send_fds(sp->chan, IPC_FORK, buf, len, fds,
+		    IPC_FORK_FDS, 1) == 0;
+
 		pid = sp->pid;
-		/* A spare that is gone (its end closed), or that the kernel
-		 * will not pass descriptors to right now (ETOOMANYREFS: too
-		 * many in flight for our uid), cannot take it: this client
-		 * gets a fresh fork.  Once its channel is closed the spare
-		 * ends on its own; it is reaped here, unreported, since the
-		 * master never learnt its pid. */
-		if (ipc_send_fds(sp->chan, IPC_FORK, buf, len, fds,
-		    IPC_FORK_FDS, 1) != 0) {
-			close(sp->chan);
-			sp->chan = -1;
-			(void)waitpid(pid, NULL, 0);
-			pid = 0;
-		}
-		sp->pid = 0;
-		if (sp->chan != -1)
-			close(sp->chan);
-		sp->chan = -1;
-		if (pid > 0) {
+		spare_forget(sp);
+		if (taken) {
 			close_all(fds, IPC_FORK_FDS);
 			report(chan, IPC_FORKED, f.id, (uint32_t)pid);
 			spare_start(ctx, chan, sigfd, sp);
 			return;
 		}
+		/* A spare that is gone (its end closed), or that the kernel
+		 * will not pass descriptors to right now (ETOOMANYREFS: too
+		 * many in flight for our uid), cannot take it: this client
+		 * gets a fresh fork.  With its channel closed the spare ends
+		 * on its own; it is reaped here, unreported, since the master
+		 * never learnt its pid. */
+		(void)waitpid(pid, NULL, 0);
 	}
 	pid = fork();
 	if (pid == 0) {
