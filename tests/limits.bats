@@ -43,11 +43,8 @@ requests_from() {
 hold() {
 	HOLD_SRC=$2
 	HOLD_BEFORE=$(requests_from "$2")
-	# The client itself, not socks(): bg would record the pid of the
-	# subshell running the function, and release (or the test's cleanup)
-	# would end that shell and leave the client holding its session.
-	bg "$1" "$PY" "$HELPERS/socksclient.py" -p "127.0.0.1:$D_PORT" \
-	    --src "$2" -d 127.0.0.1 -P "$EH_PORT" "sleep:$3"
+	bg "$1" socks -p "127.0.0.1:$D_PORT" --src "$2" -d 127.0.0.1 \
+	    -P "$EH_PORT" "sleep:$3"
 	wait_until 10 eval '[ "$(requests_from "$HOLD_SRC")" -gt "$HOLD_BEFORE" ]' ||
 	    fail "session $1 from $2 was not served"
 }
@@ -113,8 +110,7 @@ bans() {
 @test "behind a load balancer SOCKS5_MAXCHILD_PER_SOURCE counts real clients, not the balancer" {
 	start "set SOCKS5_PROXY_PROTOCOL 127.0.0.1" "set SOCKS5_MAXCHILD_PER_SOURCE 1" \
 	    "permit - - - - - -"
-	bg P1 "$PY" "$HELPERS/proxysend.py" --to "127.0.0.1:$D_PORT" --header v2 \
-	    --claim 10.9.0.4:4000 --dport "$ECHO_PORT" --hold 60
+	bg P1 psend --header v2 --claim 10.9.0.4:4000 --dport "$ECHO_PORT" --hold 60
 	wait_until 10 grep -q echo= "$(_scope)/P1.out" || fail "the first proxied session was not served"
 	# The same real client again, through the same balancer: refused.
 	run psend --header v2 --claim 10.9.0.4:4001 --dport "$ECHO_PORT"
@@ -134,8 +130,7 @@ bans() {
 	start "set SOCKS5_PROXY_PROTOCOL 127.0.0.1" "set SOCKS5_PENALTY 300" \
 	    "permit - - - - - -"
 	local pid
-	bg P1 "$PY" "$HELPERS/proxysend.py" --to "127.0.0.1:$D_PORT" --header v2 \
-	    --claim 10.9.0.8:4000 --dport "$ECHO_PORT" --hold 60
+	bg P1 psend --header v2 --claim 10.9.0.8:4000 --dport "$ECHO_PORT" --hold 60
 	wait_until 10 grep -q echo= "$(_scope)/P1.out" || fail "the proxied session was not served"
 	pid=$(audit_records "$AUDIT" event request client 10.9.0.8:4000 |
 	    "$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["pid"])')
@@ -159,11 +154,8 @@ bans() {
 	chmod 0600 "$pf"
 	start "set SOCKS5_NOIDENT" "set SOCKS5_PWDFILE $pf" "set SOCKS5_MAXCHILD_PER_USER 2" \
 	    "auth - - u" "permit u - - - - -"
-	# The clients themselves, not up(): see hold().
-	bg U1 "$PY" "$HELPERS/upclient.py" -p "127.0.0.1:$D_PORT" --src 127.0.0.2 \
-	    -P "$EH_PORT" --hold 60 alice alice-pw
-	bg U2 "$PY" "$HELPERS/upclient.py" -p "127.0.0.1:$D_PORT" --src 127.0.0.3 \
-	    -P "$EH_PORT" --hold 60 alice alice-pw
+	bg U1 up -p "127.0.0.1:$D_PORT" --src 127.0.0.2 -P "$EH_PORT" --hold 60 alice alice-pw
+	bg U2 up -p "127.0.0.1:$D_PORT" --src 127.0.0.3 -P "$EH_PORT" --hold 60 alice alice-pw
 	wait_until 10 eval 'grep -q reply=0 "$(_scope)/U1.out" && grep -q reply=0 "$(_scope)/U2.out"' ||
 	    fail "alice's first two sessions were not served"
 	run up -p "127.0.0.1:$D_PORT" --src 127.0.0.4 -P "$EH_PORT" alice alice-pw
