@@ -15,11 +15,11 @@
 
 #include "common/audit.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "conf/conf.h"
 #include "worker/connect.h"
-#include "common/io.h"
 #include "worker/session.h"
 #include "worker/upstream.h"
 

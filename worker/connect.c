@@ -8,12 +8,12 @@
 
 #include "worker/helper_wrap.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/socks.h"
 #include "conf/conf.h"
 #include "worker/connect.h"
-#include "common/io.h"
 
 int
 connect_resolve(int resolver_door, const struct socks_addr *dst,

@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/io.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/socks.h"
 #include "common/wr.h"
 #include "conf/conf.h"
-#include "common/io.h"
 #include "worker/session.h"
 #include "worker/worker.h"
 

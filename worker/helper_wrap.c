@@ -13,12 +13,12 @@
 
 #include "authd/authd.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/socks.h"
 #include "common/wr.h"
 #include "worker/helper_wrap.h"
-#include "common/io.h"
 
 static int attributed_client = -1;
 

@@ -31,12 +31,12 @@
 
 #include "common/audit.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/proxyproto.h"
 #include "common/rd.h"
 #include "conf/conf.h"
-#include "common/io.h"
 #include "worker/session.h"
 
 static const char *

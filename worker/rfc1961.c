@@ -22,6 +22,7 @@
 
 #include "common/audit.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/rd.h"
@@ -29,7 +30,6 @@
 #include "common/socks.h"
 #include "common/wr.h"
 #include "worker/helper_wrap.h"
-#include "common/io.h"
 #include "worker/session.h"
 
 /* Client bytes not yet consumed: one whole frame fits. */

@@ -14,6 +14,7 @@
 
 #include "common/audit.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/rd.h"
@@ -23,7 +24,6 @@
 #include "relay/relay.h"
 #include "worker/connect.h"
 #include "worker/helper_wrap.h"
-#include "common/io.h"
 #include "worker/session.h"
 #include "worker/upstream.h"
 #include "worker/worker.h"

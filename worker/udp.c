@@ -26,13 +26,13 @@
 
 #include "common/audit.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/rd.h"
 #include "common/wr.h"
 #include "conf/conf.h"
 #include "worker/connect.h"
-#include "common/io.h"
 #include "worker/session.h"
 
 enum {

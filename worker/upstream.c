@@ -23,6 +23,7 @@
 
 #include "common/err.h"
 #include "common/health.h"
+#include "common/io.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -32,7 +33,6 @@
 #include "common/wr.h"
 #include "conf/conf.h"
 #include "worker/connect.h"
-#include "common/io.h"
 #include "worker/session.h"
 #include "worker/upstream.h"
 
