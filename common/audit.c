@@ -255,14 +255,21 @@ audit_chan_lost(void)
 	audit_acks_owed = 0;
 }
 
-static int
-audit_submit(const struct audit_rec *rec, bool wait)
+/*
+ * Format rec and send it to the logger: 0 when an answer is owed for it,
+ * AUDIT_SENT_DONE when none is (no audit file; the master's records), or
+ * an error.  A function of its own, kept out of line, so that the
+ * record's buffer is off the stack before audit_submit waits for the
+ * logger: a worker waits under its deepest call chain, and every stack
+ * page it touches is a page of its own.
+ */
+enum { AUDIT_SENT_DONE = 1 };
+
+static __attribute__((noinline)) int
+audit_send(const struct audit_rec *rec, pid_t self)
 {
 	char line[AUDIT_LINE_MAX];
-	struct timespec now, deadline;
-	uint8_t ack = 1;
-	size_t n;
-	pid_t self;
+	struct timespec now;
 	int len, rc;
 
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -271,8 +278,7 @@ audit_submit(const struct audit_rec *rec, bool wait)
 	if (audit_syslog)
 		log_syslog(LOG_AUTHPRIV | LOG_INFO, line, (size_t)len - 1);
 	if (!audit_on)
-		return 0;
-	self = getpid();
+		return AUDIT_SENT_DONE;
 	if (audit_chan_pid != self)
 		audit_chan = -1;
 	if (audit_chan == -1 && audit_chan_open() != 0)
@@ -283,11 +289,24 @@ audit_submit(const struct audit_rec *rec, bool wait)
 	    IPC_AUDIT_MASTER : IPC_AUDIT_RECORD, line, (size_t)len - 1, NULL, 0,
 	    self == audit_nowait_pid);
 	if (self == audit_nowait_pid)
-		return rc == 0 ? 0 : ERR_SYS;
+		return rc == 0 ? AUDIT_SENT_DONE : ERR_SYS;
 	if (rc != 0) {
 		audit_chan_lost();
 		return ERR_SYS;
 	}
+	return 0;
+}
+
+static int
+audit_submit(const struct audit_rec *rec, bool wait)
+{
+	struct timespec deadline;
+	uint8_t ack = 1;
+	size_t n;
+	int rc;
+
+	if ((rc = audit_send(rec, getpid())) != 0)
+		return rc == AUDIT_SENT_DONE ? 0 : rc;
 	if (!wait) {
 		audit_acks_owed++;
 		return 0;

@@ -186,6 +186,9 @@ enum {
 	IPC_HDR_LEN = 4,
 	/* An audit record (one JSON line, AUDIT_LINE_MAX) fits one frame. */
 	IPC_FRAME_MAX = 4100,
+	/* Answers up to this long are received into a frame of their own
+	 * size (ipc_recv). */
+	IPC_SHORT_MAX = 64,
 	/* How long, in 1 ms steps, a blocking send waits for the kernel's
 	 * descriptors-in-flight limit to let it through (ipc_send_fds). */
 	IPC_REFS_WAIT_MS = 1000,

@@ -17,6 +17,9 @@ extern char **environ;
 
 static char *title_area;
 static size_t title_size;
+/* How much of the area may hold something other than NULs: all of it
+ * until the first title, then the last title's length. */
+static size_t title_used;
 /* environ's new home, kept for the life of the process (environ points
  * here; held so that leak checkers see it as reachable, not lost), and
  * the strings, in one block held here too: unsetenv(3) drops a string's
@@ -59,6 +62,7 @@ proctitle_init(int argc, char **argv)
 	environ = env_copy = new_env;
 	title_area = argv[0];
 	title_size = (size_t)(end - argv[0]);
+	title_used = title_size;
 	/* The arguments move too, so that option values kept from argv stay
 	 * valid once a title is written over the area.  On failure the title
 	 * simply stays as it was. */
@@ -96,6 +100,7 @@ proctitle_set(const char *fmt, ...)
 {
 	char title[256];
 	va_list ap;
+	size_t len;
 
 	va_start(ap, fmt);
 	vsnprintf(title, sizeof(title), fmt, ap);
@@ -105,6 +110,14 @@ proctitle_set(const char *fmt, ...)
 	    title, 0, 0, 0);
 	if (title_area == NULL || title_size < 2)
 		return;
-	memset(title_area, '\0', title_size);
-	snprintf(title_area, title_size, "%s", title);
+	/* Only the bytes the last title used are cleared, not the whole
+	 * area: a worker's title then writes one page of its stack (the
+	 * one it starts in), not every page the environment took. */
+	len = strnlen(title, title_size - 1);
+	memcpy(title_area, title, len);
+	if (title_used > len)
+		memset(title_area + len, '\0', title_used - len);
+	else
+		title_area[len] = '\0';
+	title_used = len;
 }

@@ -20,6 +20,15 @@ uses_socks5_upstream(const struct conf *conf)
 	return false;
 }
 
+static bool
+all_zero(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '\0')
+			return false;
+	return true;
+}
+
 void
 conf_forget_upstream_secret(const struct conf *conf, bool unless_used)
 {
@@ -34,8 +43,12 @@ conf_forget_upstream_secret(const struct conf *conf, bool unless_used)
 
 	if (conf == NULL || (unless_used && uses_socks5_upstream(conf)))
 		return;
-	explicit_bzero(mine.rw->vars.upstream_passwd,
-	    sizeof(mine.rw->vars.upstream_passwd));
+	/* Wiped only if not yet: a worker's write of the zeros its forker
+	 * already wrote would still make that page its own. */
+	if (!all_zero(conf->vars.upstream_passwd,
+	    sizeof(conf->vars.upstream_passwd)))
+		explicit_bzero(mine.rw->vars.upstream_passwd,
+		    sizeof(mine.rw->vars.upstream_passwd));
 	for (char **e = environ; e != NULL && *e != NULL; e++)
 		if (strncmp(*e, name, sizeof(name) - 1) == 0)
 			explicit_bzero(*e + sizeof(name) - 1,

@@ -19,8 +19,10 @@
  * having had a client) is not reported, and is replaced only at the next
  * client, so a spare that cannot start cannot make a fork loop.
  */
+#include <sys/rseq.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -50,6 +52,47 @@ close_all(const int *fds, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (fds[i] != -1)
 			close(fds[i]);
+}
+
+/*
+ * Every page a child writes becomes its own (README, Performance: PSS per
+ * held session), so a child is made with the bare clone system call, not
+ * glibc's fork(): in the child, fork() resets the dynamic loader's locks
+ * and libc's list, abort and malloc locks (three pages: two of ld.so's
+ * data, one of libc's) and the kernel stores the thread id in the thread
+ * control block.  The forker is single-threaded and holds none of those
+ * locks when it forks, so there is nothing to reset.  What a stale thread
+ * id could still mislead (robust or priority-inheritance mutexes,
+ * pthread_kill of another thread) a worker never uses, and raise()
+ * asks the kernel for the thread id itself.
+ */
+static pid_t
+fork_bare(void)
+{
+	return (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+}
+
+/*
+ * The kernel writes a registered restartable-sequence area (which glibc
+ * registers for every thread, in its thread control block) after each
+ * preemption or migration, which makes that page of every worker its
+ * own.  Neither the forker nor a worker uses restartable sequences, so the
+ * forker unregisters before its first fork; its children inherit that.
+ * Only sched_getcpu() reads the area, which nothing here calls.
+ */
+static void
+rseq_unregister(void)
+{
+	char *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+
+	if (__rseq_size == 0)   /* glibc did not register one */
+		return;
+	/* The kernel wants the length registered, which glibc does not
+	 * export: the 32-byte original area, or (later glibc) its own. */
+	if (syscall(SYS_rseq, area, (unsigned)sizeof(struct rseq),
+	    RSEQ_FLAG_UNREGISTER, RSEQ_SIG) != 0)
+		(void)syscall(SYS_rseq, area, __rseq_size,
+		    RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
 }
 
 /* The spare, if one waits: its pid and our end of its channel. */
@@ -132,7 +175,7 @@ spare_start(const struct spawn_ctx *ctx, int chan, int sigfd,
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1)
 		return;
-	pid = fork();
+	pid = fork_bare();
 	if (pid == 0) {
 		close(chan);
 		close(sigfd);
@@ -187,7 +230,7 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
 		 * never learnt its pid. */
 		(void)waitpid(pid, NULL, 0);
 	}
-	pid = fork();
+	pid = fork_bare();
 	if (pid == 0) {
 		close(chan);
 		close(sigfd);
@@ -235,6 +278,7 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 		keep[n_keep++] = ctx->inherit[i];
 	keep[n_keep++] = chan;
 	keep[n_keep++] = sigfd;
+	rseq_unregister();
 	if (sandbox_enter_forker(ctx->sb, keep, n_keep) != 0) {
 		struct audit_rec rec = AUDIT_REC("error");
 

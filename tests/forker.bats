@@ -170,6 +170,29 @@ hold() {
 	assert_serves "$F_PORT" "$EH_PORT"
 }
 
+# Every page a worker writes is a page of its own (README, Performance:
+# PSS per held session).  A worker made with glibc's fork() wrote two pages
+# of the loader's data and one of libc's (its lock resets), the kernel
+# stored its thread id, the restartable-sequence area after each
+# preemption, and the wipe of an already wiped secret made a heap page its
+# own.  Its stack, its own data and the page errno lives in are its own.
+@test "a held worker keeps its forker's loader, libc and heap pages shared" {
+	local priv
+	grep -qa __asan_init "$SOCKS5D" && skip "ASan's runtime writes its own pages"
+	hold M1 127.0.0.6
+	priv=$("$PY" "$HELPERS/privpages.py" "$HELD_PID")
+	touch "$BATS_TEST_TMPDIR/M1.go"
+	bg_wait M1 20
+	[ "$status" -eq 0 ] || fail "held session: $output"
+	echo "$priv" | grep -qx 'stack [0-9]*' || fail "no figures: $priv"
+	for k in ldso libc heap other; do
+		assert_eq "$(echo "$priv" | awk -v k="$k" '$1 == k { print $2 }')" 0 \
+		    "$k pages of the worker's own ($(echo $priv))"
+	done
+	[ "$(echo "$priv" | awk '$1 == "anon" { print $2 }')" -le 1 ] ||
+	    fail "more than the errno page of TLS and anonymous memory: $(echo $priv)"
+}
+
 @test "a forker killed by SIGKILL: its held session goes on under the master, a new forker serves new clients" {
 	local fk
 	hold K1 127.0.0.8

@@ -93,6 +93,24 @@ test_framing(void)
 	send_raw(big, sizeof(big));
 	CHECK(recv_as(IPC_RESOLVE, FROM_WORKER, buf, sizeof(buf), &len) ==
 	    ERR_PROTO, "frame longer than IPC_FRAME_MAX is refused whole");
+	/* A short answer is received into a frame of its own size
+	 * (recv_short): a longer frame is still refused whole, and the
+	 * frame after it is read from its start. */
+	CHECK(ipc_send(pair[0], IPC_AUTH_ANSWER, "\1\2\3", 3, -1) == 0 &&
+	    recv_as(IPC_AUTH_ANSWER, FROM_HELPER, buf, 3, &len) == 0 &&
+	    len == 3 && buf[2] == 3, "round trip into a 3-byte buffer");
+	send_raw(ok_frame, sizeof(ok_frame));
+	CHECK(ipc_send(pair[0], IPC_AUTH_ANSWER, "\7\0\0", 3, -1) == 0 &&
+	    recv_as(IPC_AUTH_ANSWER, FROM_HELPER, buf, 2, &len) == ERR_PROTO,
+	    "a 3-byte answer into a 2-byte buffer is refused");
+	CHECK(recv_as(IPC_AUTH_ANSWER, FROM_HELPER, buf, 3, &len) == 0 &&
+	    len == 3 && buf[0] == 7, "the next frame is read whole after it");
+	send_raw(big, sizeof(big));
+	CHECK(recv_as(IPC_RESOLVE, FROM_WORKER, buf, 8, &len) == ERR_PROTO,
+	    "a frame of IPC_FRAME_MAX into a short buffer is refused whole");
+	CHECK(ipc_send(pair[0], IPC_AUTH_ANSWER, "\5\0\0", 3, -1) == 0 &&
+	    recv_as(IPC_AUTH_ANSWER, FROM_HELPER, buf, 3, &len) == 0 &&
+	    buf[0] == 5, "and no tail of it is read as the next frame");
 	CHECK(ipc_send(pair[0], IPC_AUTH_ANSWER, "\0\0\0\0", 4, -1) ==
 	    ERR_PROTO, "ipc_send refuses a payload above the type's bound");
 	CHECK(ipc_send(pair[0], IPC_RESOLVE, "\0", 1, -1) == ERR_PROTO,
