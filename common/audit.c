@@ -22,7 +22,7 @@
 #include "common/log.h"
 #include "common/net.h"
 
-enum { AUDIT_LINE_MAX = IPC_AUDIT_RECORD_MAX + 1 };
+enum { AUDIT_LINE_MAX = IPC_AUDIT_RECORD_MAX + 1, AUDIT_LINE_SHORT = 512 };
 
 static bool audit_syslog;
 static bool audit_on;
@@ -125,13 +125,11 @@ static void
 jb_int(struct jbuf *jb, const char *key, int64_t val)
 {
 	char num[24];
-	int n;
 
 	if (val < 0)
 		return;
 	jb_key(jb, key);
-	n = snprintf(num, sizeof(num), "%lld", (long long)val);
-	jb_raw(jb, num, (size_t)n);
+	jb_raw(jb, num, (size_t)(net_put_decimal(num, (uint64_t)val) - num));
 }
 
 /*
@@ -156,6 +154,45 @@ civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+/* n as exactly `width` digits (the low ones) at p; returns the end. */
+static char *
+put_digits(char *p, uint64_t n, int width)
+{
+	for (int i = width - 1; i >= 0; i--, n /= 10)
+		p[i] = (char)('0' + n % 10);
+	return p + width;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ", by hand for the reason net_addr_format
+ * gives; a year past 9999 or before 0 keeps all its digits. */
+static void
+ts_format(char *ts, int64_t year, unsigned month, unsigned mday,
+    int64_t secs, long ms)
+{
+	char *p = ts;
+
+	if (year < 0) {
+		*p++ = '-';
+		year = -year;
+	}
+	p = year > 9999 ? net_put_decimal(p, (uint64_t)year) :
+	    put_digits(p, (uint64_t)year, 4);
+	*p++ = '-';
+	p = put_digits(p, month, 2);
+	*p++ = '-';
+	p = put_digits(p, mday, 2);
+	*p++ = 'T';
+	p = put_digits(p, (uint64_t)(secs / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (uint64_t)(secs / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (uint64_t)(secs % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, (uint64_t)ms, 3);
+	*p++ = 'Z';
+	*p = '\0';
+}
+
 int
 audit_format(char *buf, size_t size, const struct audit_rec *rec,
     const struct timespec *now)
@@ -175,10 +212,7 @@ audit_format(char *buf, size_t size, const struct audit_rec *rec,
 		days--;
 	}
 	civil_from_days(days, &year, &month, &mday);
-	snprintf(ts, sizeof(ts), "%04lld-%02u-%02uT%02u:%02u:%02u.%03ldZ",
-	    (long long)year, month, mday, (unsigned)(secs / 3600),
-	    (unsigned)(secs / 60 % 60), (unsigned)(secs % 60),
-	    now->tv_nsec / 1000000);
+	ts_format(ts, year, month, mday, secs, now->tv_nsec / 1000000);
 
 	jb_raw(&jb, "{", 1);
 	jb_str(&jb, "ts", ts);
@@ -256,25 +290,17 @@ audit_chan_lost(void)
 }
 
 /*
- * Format rec and send it to the logger: 0 when an answer is owed for it,
- * AUDIT_SENT_DONE when none is (no audit file; the master's records), or
- * an error.  A function of its own, kept out of line, so that the
- * record's buffer is off the stack before audit_submit waits for the
- * logger: a worker waits under its deepest call chain, and every stack
- * page it touches is a page of its own.
+ * Send one formatted record (len bytes with its newline) to the logger:
+ * 0 when an answer is owed for it, AUDIT_SENT_DONE when none is (no audit
+ * file; the master's records), or an error.
  */
 enum { AUDIT_SENT_DONE = 1 };
 
-static __attribute__((noinline)) int
-audit_send(const struct audit_rec *rec, pid_t self)
+static int
+audit_deliver(const char *line, int len, pid_t self)
 {
-	char line[AUDIT_LINE_MAX];
-	struct timespec now;
-	int len, rc;
+	int rc;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	if ((len = audit_format(line, sizeof(line), rec, &now)) < 0)
-		return len;
 	if (audit_syslog)
 		log_syslog(LOG_AUTHPRIV | LOG_INFO, line, (size_t)len - 1);
 	if (!audit_on)
@@ -295,6 +321,41 @@ audit_send(const struct audit_rec *rec, pid_t self)
 		return ERR_SYS;
 	}
 	return 0;
+}
+
+static __attribute__((noinline)) int
+audit_send_long(const struct audit_rec *rec, const struct timespec *now,
+    pid_t self)
+{
+	char line[AUDIT_LINE_MAX];
+	int len;
+
+	if ((len = audit_format(line, sizeof(line), rec, now)) < 0)
+		return len;
+	return audit_deliver(line, len, self);
+}
+
+/*
+ * Format rec and deliver it.  Most records are a few hundred bytes, so
+ * they are formatted into a buffer of that size first, and only one that
+ * does not fit takes the full AUDIT_LINE_MAX.  Out of line, so that the
+ * buffer is off the stack before audit_submit waits for the logger: a
+ * worker writes its records under its deepest call chain, and every stack
+ * page it touches is a page of its own.
+ */
+static __attribute__((noinline)) int
+audit_send(const struct audit_rec *rec, pid_t self)
+{
+	char line[AUDIT_LINE_SHORT];
+	struct timespec now;
+	int len;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if ((len = audit_format(line, sizeof(line), rec, &now)) == ERR_NOSPACE)
+		return audit_send_long(rec, &now, self);
+	if (len < 0)
+		return len;
+	return audit_deliver(line, len, self);
 }
 
 static int

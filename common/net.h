@@ -15,6 +15,10 @@ enum { NET_ADDRSTR_MAX = 80 };
 /* "a.b.c.d:port" or "[v6]:port"; IPv4-mapped IPv6 is written as IPv4. */
 void net_addr_format(const struct sockaddr *sa, char *buf, size_t size);
 
+/* v's decimal digits (at most 20) written at p, unterminated; returns
+ * the end.  No snprintf: see net_addr_format. */
+char *net_put_decimal(char *p, uint64_t v);
+
 /* The length of a sockaddr of its family (0 for an unknown family). */
 socklen_t net_addr_len(const struct sockaddr *sa);
 

@@ -374,6 +374,17 @@ test_logger(void)
 	    "65 records posted by a process that then exits: all written");
 	CHECK(post_with_answer_unread(a.door, a.pid, path),
 	    "a record posted at exit is written");
+	{
+		/* Past the short buffer audit_send tries first: formatted
+		 * again at full size, written whole. */
+		char longer[1500];
+
+		memset(longer, 'L', sizeof(longer) - 1);
+		longer[sizeof(longer) - 1] = '\0';
+		rec.reason = longer;
+		CHECK(audit_write(&rec) == 0 && file_has(path, longer),
+		    "a 1.5 KB record is written whole");
+	}
 	rec.reason = "the master's";
 	rec.pid = 99999;
 	CHECK(audit_write(&rec) == 0 && file_has(path,

@@ -68,6 +68,46 @@ test_writer(void)
 	    "wr_u8 up to the capacity");
 }
 
+/* net_addr_format writes addresses by hand: it must agree with
+ * inet_ntop and snprintf, cut like snprintf, and name what it cannot. */
+static void
+test_addr_format(void)
+{
+	struct sockaddr_storage ss;
+	char got[NET_ADDRSTR_MAX], want[NET_ADDRSTR_MAX], host[INET6_ADDRSTRLEN];
+	const uint8_t v4s[][4] = { { 0, 0, 0, 0 }, { 255, 255, 255, 255 },
+	    { 127, 0, 0, 1 }, { 10, 9, 100, 99 }, { 1, 20, 200, 0 } };
+	const uint16_t ports[] = { 0, 1, 9, 10, 99, 100, 1080, 9999, 10000,
+	    65535 };
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 7 };
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(v4s) / sizeof(v4s[0]); i++)
+		for (size_t j = 0; j < sizeof(ports) / sizeof(ports[0]); j++) {
+			net_addr_make(&ss, AF_INET, v4s[i], ports[j]);
+			net_addr_format((struct sockaddr *)&ss, got, sizeof(got));
+			inet_ntop(AF_INET, v4s[i], host, sizeof(host));
+			snprintf(want, sizeof(want), "%s:%u", host, ports[j]);
+			bad += strcmp(got, want) != 0;
+		}
+	CHECK(bad == 0, "IPv4 as inet_ntop and snprintf write it (%d differ)",
+	    bad);
+	net_addr_make(&ss, AF_INET6, mapped, 443);
+	net_addr_format((struct sockaddr *)&ss, got, sizeof(got));
+	CHECK(strcmp(got, "192.0.2.7:443") == 0, "IPv4-mapped as IPv4: %s", got);
+	net_addr_make(&ss, AF_INET6, v6, 65535);
+	net_addr_format((struct sockaddr *)&ss, got, sizeof(got));
+	CHECK(strcmp(got, "[2001:db8::1]:65535") == 0, "IPv6: %s", got);
+	net_addr_make(&ss, AF_INET, v4s[1], 65535);
+	net_addr_format((struct sockaddr *)&ss, got, 8);
+	CHECK(strcmp(got, "255.255") == 0, "cut to fit, terminated: %s", got);
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	net_addr_format((struct sockaddr *)&ss, got, sizeof(got));
+	CHECK(strcmp(got, "unknown") == 0, "another family: %s", got);
+}
+
 static void
 test_listen_parse(void)
 {
@@ -130,6 +170,7 @@ main(void)
 	test_addr_compare();
 	test_reader();
 	test_writer();
+	test_addr_format();
 	test_listen_parse();
 	return unit_done();
 }
