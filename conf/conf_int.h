@@ -6,8 +6,9 @@
  * Files: conf.c (load, free, accessors, arena), lines.c (physical and
  * logical lines, fields, diagnostics), parse.c (one function per entry
  * kind), pattern.c (host and port patterns), lists.c (auth, command, user
- * and proxy lists), vars.c (set and the environment), iface.c (interface
- * addresses), shadow.c (lines that can never match), rules.c (the matcher).
+ * and proxy lists), vars.c (set and the environment), var_values.c (the
+ * set values that need parsing), iface.c (interface addresses), shadow.c
+ * (lines that can never match), rules.c (the matcher).
  */
 #ifndef SOCKS5D_CONF_INT_H
 #define SOCKS5D_CONF_INT_H
@@ -244,6 +245,20 @@ void vars_defaults(struct conf_vars *v);
 int vars_set(struct parser *p, const struct field *fields, size_t n);
 /* Apply the environment to the variables the file did not set. */
 void vars_from_env(struct parser *p);
+
+/* ---- var_values.c ---- */
+/* 1 to cap - 1 printable bytes, no '#'. */
+bool var_text_ok(const char *s, size_t len, size_t cap);
+/* 1 to cap - 1 bytes of letters, digits, '.', '_' and '-'. */
+bool var_name_ok(const char *s, size_t len, size_t cap);
+/* 1|0|yes|no|on|off, any case. */
+bool var_flag_value(const char *s, bool *on);
+/* SOCKS5_BINDINTFC, SOCKS5_UDP_PORTRANGE (len bytes of s), and
+ * SOCKS5_MAXSTARTUPS, SOCKS5_GSS_PROTECTION, into v. */
+bool var_bindintfc_parse(const char *s, size_t len, struct conf_vars *v);
+bool var_portrange_parse(const char *s, size_t len, struct conf_vars *v);
+bool var_startups_parse(const char *s, struct conf_vars *v);
+bool var_gssprot_parse(const char *s, size_t len, struct conf_vars *v);
 
 /* ---- iface.c ---- */
 int iface_resolve(struct parser *p, const struct field *f,
