@@ -55,13 +55,20 @@ int sandbox_enter(const struct sandbox *sb, const int *keep, size_t n_keep);
 /*
  * The forker (forker/forker.h): the same drop order and rlimits except
  * RLIMIT_NPROC, and a filter that adds what forking and reaping need
- * (sc_forker in sandbox.c, which says why each is harmless in a worker).
+ * (sc_forker in sandbox_filter.c, which says why each is harmless in a
+ * worker).
  * Each of its children calls sandbox_narrow first thing: RLIMIT_NPROC 0,
  * so it can never fork.
  */
 int sandbox_enter_forker(const struct sandbox *sb, const int *keep,
     size_t n_keep);
 int sandbox_narrow(const struct sandbox *sb);
+
+/* Internal to the filter build (worker/sandbox_filter.c): the worker's
+ * table, with forker the forker's rows too, exported as BPF into prog (its
+ * filter malloc'd).  0, or an error after logging. */
+struct sock_fprog;
+int sandbox_filter_build(struct sock_fprog *prog, bool forker);
 
 /* Internal to the filter build (worker/sandbox_args.c): add the rows that
  * check arguments (socket, socketpair, setsockopt, getsockopt, futex) and,
