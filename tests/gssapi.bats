@@ -21,13 +21,27 @@ setup_file() {
 	export KDC_DIR KDC_PORT
 	# shellcheck disable=SC1091
 	. "$KDC_DIR/env.sh"
-	# -n: in the foreground, our child, stopped by pid at teardown_file.
-	# Every descriptor above 2 is closed: bats waits for its pipes.
-	"$PY" -c 'import os, sys
+	# The port can still be taken between kdc.sh and krb5kdc's bind: then
+	# the listener is not krb5kdc's, or krb5kdc ends; a new port, up to
+	# three times.
+	local try kdc_pid
+	for try in 1 2 3; do
+		# -n: in the foreground, our child, stopped by pid at
+		# teardown_file.  Every descriptor above 2 is closed: bats
+		# waits for its pipes.
+		"$PY" -c 'import os, sys
 os.closerange(3, 65536)
 os.execvp(sys.argv[1], sys.argv[1:])' krb5kdc -n >>"$KDC_DIR/kdc.log" 2>&1 </dev/null &
-	echo "$!" >>"$BATS_FILE_TMPDIR/.pids"
-	wait_until 10 _listening "" "$KDC_PORT" ||
+		kdc_pid=$!
+		echo "$kdc_pid" >>"$BATS_FILE_TMPDIR/.pids"
+		wait_until 10 kdc_owns "$kdc_pid" "$KDC_PORT" && break
+		kill "$kdc_pid" 2>/dev/null || true   # it may have ended
+		wait "$kdc_pid" 2>/dev/null || true
+		out=$(sh "$HELPERS/kdc.sh" --port "$KDC_DIR") ||
+		    { echo "$out" >&2; return 1; }
+		KDC_PORT=$(field KDC_PORT "$out")
+	done
+	kdc_owns "$kdc_pid" "$KDC_PORT" ||
 	    { fail "krb5kdc did not start"; cat "$KDC_DIR/kdc.log" >&2; return 1; }
 	for u in alice bob; do
 		KRB5CCNAME="FILE:$KDC_DIR/cc.$u" kinit "$u" <<<"$u-pw" >/dev/null ||
@@ -44,6 +58,13 @@ os.execvp(sys.argv[1], sys.argv[1:])' krb5kdc -n >>"$KDC_DIR/kdc.log" 2>&1 </dev
 	SHARED_AUDIT="$BATS_FILE_TMPDIR/audit.jsonl"
 	daemon_start S "$BATS_FILE_TMPDIR/shared.conf" -- -a "$SHARED_AUDIT"
 	export SHARED_AUDIT
+}
+
+# kdc_owns PID PORT: PID is alive and listens on TCP PORT (ss names the
+# process that holds the socket).
+kdc_owns() {
+	kill -0 "$1" 2>/dev/null &&
+	    ss -Hltnp "sport = :$2" | grep -q "pid=$1,"
 }
 
 teardown_file() {

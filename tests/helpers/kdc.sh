@@ -4,6 +4,11 @@
 #                   free loopback port; prints "KDC_PORT=...".  The caller
 #                   starts `krb5kdc -n` itself (so that it is the caller's
 #                   child, stopped by pid) with the environment of DIR/env.sh.
+#   kdc.sh --port DIR   another free port for the same realm (when the one
+#                   printed was taken before krb5kdc could bind it).
+# The port is picked last, right before it is printed: the database takes
+# seconds to make, and a port picked first was free for that long for
+# anyone else (other tests run beside this one).
 # Everything lives under DIR: krb5.conf, kdc.conf, the database, the
 # service keytab (rcmd/127.0.0.1, rcmd/localhost) and a replay-cache
 # directory.  Nothing under /etc is read or changed: KRB5_CONFIG and
@@ -11,11 +16,24 @@
 # caller exports the same (see env.sh written below).
 # Users: alice (password alice-pw), bob (bob-pw), carol (carol-pw).
 set -eu
-dir=$1
 py=${PY:-python3}
-mkdir -p "$dir/db" "$dir/rcache"
-port=$("$py" -c 'import socket
+
+# pick_port DIR: a free loopback port, written into DIR's two files.
+pick_port() {
+	_port=$("$py" -c 'import socket
 s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	sed -i "s/^\(\t*kdc = 127.0.0.1:\).*/\1$_port/" "$1/krb5.conf"
+	sed -i "s/^\(\t*kdc_\(tcp_\)\{0,1\}ports = \).*/\1$_port/" "$1/kdc.conf"
+	echo "KDC_PORT=$_port"
+}
+
+if [ "$1" = --port ]; then
+	pick_port "$2"
+	exit
+fi
+dir=$1
+port=0        # until pick_port
+mkdir -p "$dir/db" "$dir/rcache"
 
 cat >"$dir/krb5.conf" <<EOF
 [libdefaults]
@@ -76,4 +94,4 @@ EOF
 # not in the daemon's keytab (the server side's "unknown principal").
 klist -k "$dir/rcmd.keytab" 2>/dev/null | grep -q rcmd/localhost ||
     { echo "kadmin.local did not make the keytab" >&2; exit 1; }
-echo "KDC_PORT=$port"
+pick_port "$dir"
