@@ -125,10 +125,21 @@ need_deb() {
 	rm -f "$BATS_FILE_TMPDIR/installed"
 }
 
+# make_install ARGS...: make install from the build under test (the
+# directory of $SOCKS5D, with its SANITIZE setting), never from whatever
+# BUILD the environment names: under make check-sanitize that is the ASan
+# build, which a plain make must not relink.
+make_install() {
+	local build san=
+	build=$(cd "$(dirname "$SOCKS5D")" && pwd)
+	grep -qa __asan_init "$SOCKS5D" && san=1
+	make -C "$REPO" --no-print-directory install BUILD="$build" \
+	    SANITIZE="$san" "$@"
+}
+
 @test "make install: PREFIX paths in the units, /etc files only when absent" {
 	local d=$BATS_TEST_TMPDIR/root
-	make -C "$REPO" --no-print-directory install DESTDIR="$d" PREFIX=/opt/s5 \
-	    >"$BATS_TEST_TMPDIR/install.log" 2>&1 ||
+	make_install DESTDIR="$d" PREFIX=/opt/s5 >"$BATS_TEST_TMPDIR/install.log" 2>&1 ||
 	    { cat "$BATS_TEST_TMPDIR/install.log" >&2; fail "make install"; }
 	[ -x "$d/opt/s5/sbin/socks5d" ] || fail "no sbin/socks5d"
 	grep -q '^ExecStart=/opt/s5/sbin/socks5d ' "$d/opt/s5/lib/systemd/system/socks5d.service" ||
@@ -137,8 +148,8 @@ need_deb() {
 	cmp "$REPO/contrib/pam.d/socks5" "$d/etc/pam.d/socks5" || fail "etc/pam.d/socks5"
 	cmp "$REPO/contrib/socks5d.logrotate" "$d/etc/logrotate.d/socks5d" || fail "logrotate"
 	echo "# edited by the operator" >>"$d/etc/socks5.conf"
-	make -C "$REPO" --no-print-directory install DESTDIR="$d" PREFIX=/opt/s5 \
-	    >"$BATS_TEST_TMPDIR/install2.log" 2>&1 || fail "second make install"
+	make_install DESTDIR="$d" PREFIX=/opt/s5 >"$BATS_TEST_TMPDIR/install2.log" 2>&1 ||
+	    fail "second make install"
 	grep -q 'edited by the operator' "$d/etc/socks5.conf" ||
 	    fail "a second make install overwrote /etc/socks5.conf"
 	grep -qF "keeping $d/etc/socks5.conf (exists)" "$BATS_TEST_TMPDIR/install2.log" ||
