@@ -11,15 +11,20 @@
  * (IPC_OPEN, carrying the fd); every later frame of that worker travels on
  * its private channel, so answers cannot reach another worker.
  *
- * The master hands each accepted client to the forker (forker/forker.h)
- * with IPC_FORK on their one socketpair: a session id, the client's address
- * and port, and five descriptors (the client socket and the two relay pipes
- * the master made as root).  The forker answers every IPC_FORK with one
- * IPC_FORKED (the id and the worker's pid, 0 when fork failed) and reports
- * each worker it reaps with IPC_REAPED (pid and wait status).  All three are
- * fixed-size; the master, which keeps the only table of who serves whom,
- * validates each against that table.  IPC_RETIRE tells a forker to exit
- * once it has forked for every IPC_FORK sent before it.
+ * Each forker (forker/forker.h) keeps one child forked ahead, a spare, and
+ * gives the master the master's end of the spare's own socketpair with
+ * IPC_SPARE (its pid, + that descriptor).  The master hands an accepted
+ * client to a spare directly with IPC_FORK: a session id, the client's
+ * address and port, and five descriptors (the client socket and the two
+ * relay pipes the master made as root); then it tells the forker with
+ * IPC_TAKEN (the spare's pid), which forks the next spare.  When no spare
+ * is ready, the same IPC_FORK goes to a forker on their one socketpair,
+ * which forks for it and answers IPC_FORKED (the id and the worker's pid,
+ * 0 when fork failed).  The forker reports every child it reaps, spare or
+ * worker, with IPC_REAPED (pid and wait status).  All are fixed-size; the
+ * master, which keeps the only table of who serves whom, validates each
+ * against that table.  IPC_RETIRE tells a forker to exit once it has
+ * forked for every IPC_FORK sent before it.
  *
  * A worker tells the master that an upstream SOCKS server failed with
  * IPC_UPSTREAM_DOWN on the one report socket (SOCK_DGRAM) all workers
@@ -103,7 +108,9 @@ enum ipc_type {
 	IPC_REAL_CLIENT = 27,     /* worker -> master door: id, client, + fd */
 	IPC_SESSION_USER = 28,    /* worker -> master door: id, user, + fd */
 	IPC_VERDICT = 29,         /* master -> worker: enum limit_verdict */
-	IPC_TYPE_MAX = 30,
+	IPC_SPARE = 30,           /* forker -> master: a spare's pid, + its fd */
+	IPC_TAKEN = 31,           /* master -> forker: that spare has a client */
+	IPC_TYPE_MAX = 32,
 };
 
 /*
@@ -203,6 +210,7 @@ enum {
 	IPC_FORK_FDS = 5,
 	IPC_FORKED_LEN = 8,       /* id (u32), pid (u32) */
 	IPC_REAPED_LEN = 8,       /* pid (u32), wait status (u32) */
+	IPC_PID_LEN = 4,          /* IPC_SPARE, IPC_TAKEN: pid (u32) */
 	IPC_NEGOTIATED_LEN = 4,   /* session id (u32) */
 	IPC_REAL_CLIENT_LEN = 4 + IPC_ADDR_LEN + 2,   /* id, endpoint */
 	IPC_VERDICT_LEN = 1,
@@ -257,6 +265,9 @@ int ipc_forked_put(struct wr *w, uint32_t id, uint32_t pid);
 int ipc_forked_get(const uint8_t *buf, size_t len, struct ipc_forked *out);
 int ipc_reaped_put(struct wr *w, uint32_t pid, uint32_t status);
 int ipc_reaped_get(const uint8_t *buf, size_t len, struct ipc_reaped *out);
+/* IPC_SPARE and IPC_TAKEN: one pid, never 0. */
+int ipc_pid_put(struct wr *w, uint32_t pid);
+int ipc_pid_get(const uint8_t *buf, size_t len, uint32_t *pid);
 
 /* IPC_GSS_ESTABLISHED and IPC_GSS_PROTECT_ANSWER, decoded by the worker
  * (_get: whole payload, values checked; token points into buf) and built

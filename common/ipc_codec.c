@@ -197,6 +197,24 @@ ipc_reaped_get(const uint8_t *buf, size_t len, struct ipc_reaped *out)
 	return out->pid == 0 || out->pid > (uint32_t)INT32_MAX ? ERR_PROTO : 0;
 }
 
+int
+ipc_pid_put(struct wr *w, uint32_t pid)
+{
+	return wr_u32be(w, pid);
+}
+
+int
+ipc_pid_get(const uint8_t *buf, size_t len, uint32_t *pid)
+{
+	struct rd r;
+	int rc;
+
+	rd_init(&r, buf, len);
+	if ((rc = rd_u32be(&r, pid)) != 0 || (rc = rd_end(&r)) != 0)
+		return rc;
+	return *pid == 0 || *pid > (uint32_t)INT32_MAX ? ERR_PROTO : 0;
+}
+
 /* A name in IPC_GSS_ESTABLISHED: printable, no NUL or control byte (it
  * goes into audit records and is matched by user lists). */
 static int

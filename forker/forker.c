@@ -11,13 +11,13 @@
  * inherits no handler to reset, only a mask to clear.
  *
  * One spare: the forker keeps one child forked ahead, waiting on its own
- * socketpair, and hands it the next client by relaying the IPC_FORK frame
- * with its descriptors; the fork of the next spare then runs while that
- * client is served, so a fork is never on a client's path while the
- * clients come one at a time.  The master learns a spare's pid only with
- * the IPC_FORKED of the client it took; a spare that dies before (never
- * having had a client) is not reported, and is replaced only at the next
- * client, so a spare that cannot start cannot make a fork loop.
+ * socketpair, whose other end it gives the master (IPC_SPARE).  The master
+ * sends the next client straight to the spare, one process hop from
+ * accept instead of two, and tells the forker (IPC_TAKEN), which forks the
+ * next spare while that client is served: no fork is on a client's path
+ * while the clients come one at a time.  A spare that dies before it has
+ * a client is replaced only at the next client, so a spare that cannot
+ * start cannot make a fork loop.
  */
 #include <sys/rseq.h>
 #include <sys/signalfd.h>
@@ -95,12 +95,6 @@ rseq_unregister(void)
 		    RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
 }
 
-/* The spare, if one waits: its pid and our end of its channel. */
-struct spare {
-	pid_t pid;
-	int chan;
-};
-
 /* Tell the master; it is gone if this fails, and so must we be. */
 static void
 report(int chan, enum ipc_type type, uint32_t a, uint32_t b)
@@ -116,17 +110,16 @@ report(int chan, enum ipc_type type, uint32_t a, uint32_t b)
 		_exit(WORKER_EXIT_OK);
 }
 
+/*
+ * Every child is reported, the spare too: the master may have handed it a
+ * client (its IPC_TAKEN can still be on the way), and only the master
+ * knows.  A spare whose pid the master never tabled is dropped there
+ * without a record.  The spare's end is not replaced here: a spare that
+ * dies at once must not make a fork loop; the next client brings the next
+ * spare (an IPC_TAKEN or an IPC_FORK).
+ */
 static void
-spare_forget(struct spare *sp)
-{
-	if (sp->chan != -1)
-		close(sp->chan);
-	sp->pid = 0;
-	sp->chan = -1;
-}
-
-static void
-reap(int chan, int sigfd, struct spare *sp)
+reap(int chan, int sigfd, pid_t *spare)
 {
 	struct signalfd_siginfo si;
 	pid_t pid;
@@ -135,16 +128,13 @@ reap(int chan, int sigfd, struct spare *sp)
 	while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		continue;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == sp->pid) {
-			/* It never had a client: nothing to report. */
-			spare_forget(sp);
-			continue;
-		}
+		if (pid == *spare)
+			*spare = 0;
 		report(chan, IPC_REAPED, (uint32_t)pid, (uint32_t)status);
 	}
 }
 
-/* In a spare: wait for the one client, then serve it. */
+/* In a spare: wait for the one client, from the master, then serve it. */
 static void
 spare_serve(const struct spawn_ctx *ctx, int own)
 {
@@ -157,20 +147,22 @@ spare_serve(const struct spawn_ctx *ctx, int own)
 	proctitle_set("socks5d: spare");
 	if (ipc_recv_msg(own, FROM_MASTER, &type, buf, sizeof(buf), &len, fds,
 	    NULL) != 0 || type != IPC_FORK)
-		_exit(WORKER_EXIT_OK);   /* the forker retired us, or is gone */
+		_exit(WORKER_EXIT_OK);   /* the master dropped us, or is gone */
 	close(own);
 	if (ipc_fork_get(buf, len, &f) != 0)
 		_exit(WORKER_EXIT_INTERNAL);
 	spawn_forked(ctx, &f.client, fds, f.id);
 }
 
-/* Fork the next spare (after a client was handed on, never in a loop). */
+/* Fork the next spare and give the master its channel (after a client,
+ * never in a loop). */
 static void
-spare_start(const struct spawn_ctx *ctx, int chan, int sigfd,
-    struct spare *sp)
+spare_start(const struct spawn_ctx *ctx, int chan, int sigfd, pid_t *spare)
 {
+	uint8_t buf[IPC_PID_LEN];
 	int pair[2];
 	sigset_t none;
+	struct wr w;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1)
@@ -191,13 +183,20 @@ spare_start(const struct spawn_ctx *ctx, int chan, int sigfd,
 		close(pair[0]);
 		return;
 	}
-	sp->pid = pid;
-	sp->chan = pair[0];
+	*spare = pid;
+	wr_init(&w, buf, sizeof(buf));
+	/* Its end is the master's now.  A master that cannot take it is
+	 * gone: the spare sees its channel close and exits. */
+	if (ipc_pid_put(&w, (uint32_t)pid) != 0 ||
+	    ipc_send(chan, IPC_SPARE, buf, w.off, pair[0]) != 0)
+		_exit(WORKER_EXIT_OK);
+	close(pair[0]);
 }
 
-/* One IPC_FORK: hand it to the spare, or fork the worker; say its pid. */
+/* One IPC_FORK from the master, which had no spare to give it to: fork
+ * the worker and say its pid. */
 static void
-fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
+fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, pid_t *spare,
     const uint8_t *buf, size_t len, const int fds[IPC_FORK_FDS])
 {
 	struct ipc_fork f;
@@ -209,26 +208,6 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
 	if (ipc_fork_get(buf, len, &f) != 0) {
 		log_warnx("forker: malformed fork request");
 		_exit(WORKER_EXIT_INTERNAL);
-	}
-	if (sp->pid > 0) {
-		bool taken = ipc_send_fds(sp->chan, IPC_FORK, buf, len, fds,
-		    IPC_FORK_FDS, 1) == 0;
-
-		pid = sp->pid;
-		spare_forget(sp);
-		if (taken) {
-			close_all(fds, IPC_FORK_FDS);
-			report(chan, IPC_FORKED, f.id, (uint32_t)pid);
-			spare_start(ctx, chan, sigfd, sp);
-			return;
-		}
-		/* A spare that is gone (its end closed), or that the kernel
-		 * will not pass descriptors to right now (ETOOMANYREFS: too
-		 * many in flight for our uid), cannot take it: this client
-		 * gets a fresh fork.  With its channel closed the spare ends
-		 * on its own; it is reaped here, unreported, since the master
-		 * never learnt its pid. */
-		(void)waitpid(pid, NULL, 0);
 	}
 	pid = fork_bare();
 	if (pid == 0) {
@@ -244,8 +223,27 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, struct spare *sp,
 	/* On failure the client's socket is closed: it sees a clean close,
 	 * and the master frees the slot. */
 	report(chan, IPC_FORKED, f.id, pid > 0 ? (uint32_t)pid : 0);
-	if (pid > 0 && sp->pid == 0)
-		spare_start(ctx, chan, sigfd, sp);
+	if (pid > 0 && *spare == 0)
+		spare_start(ctx, chan, sigfd, spare);
+}
+
+/* IPC_TAKEN: the master handed our spare a client; fork the next one.
+ * One about a spare already replaced (it died, and was reported) is
+ * old news. */
+static void
+spare_taken(const struct spawn_ctx *ctx, int chan, int sigfd, pid_t *spare,
+    const uint8_t *buf, size_t len)
+{
+	uint32_t pid;
+
+	if (ipc_pid_get(buf, len, &pid) != 0) {
+		log_warnx("forker: malformed taken message");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	if ((pid_t)pid == *spare || *spare == 0) {
+		*spare = 0;
+		spare_start(ctx, chan, sigfd, spare);
+	}
 }
 
 void
@@ -253,7 +251,7 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 {
 	const struct timespec now = { 0, 0 };
 	int keep[SPAWN_INHERIT_MAX + 2];
-	struct spare sp = { 0, -1 };
+	pid_t spare = 0;
 	size_t n_keep = 0;
 	sigset_t chld;
 	int sigfd;
@@ -287,7 +285,7 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 		(void)audit_write(&rec);
 		_exit(WORKER_EXIT_INTERNAL);
 	}
-	spare_start(ctx, chan, sigfd, &sp);
+	spare_start(ctx, chan, sigfd, &spare);
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = chan, .events = POLLIN },
 		    { .fd = sigfd, .events = POLLIN } };
@@ -303,7 +301,7 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 			_exit(WORKER_EXIT_INTERNAL);
 		}
 		if (pfd[1].revents != 0)
-			reap(chan, sigfd, &sp);
+			reap(chan, sigfd, &spare);
 		if (pfd[0].revents == 0)
 			continue;
 		rc = ipc_recv_msg(chan, FROM_MASTER, &type, buf, sizeof(buf),
@@ -312,10 +310,14 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 			continue;
 		if (rc != 0 || type == IPC_RETIRE)
 			_exit(WORKER_EXIT_OK);   /* master gone, or retired us */
+		if (type == IPC_TAKEN) {
+			spare_taken(ctx, chan, sigfd, &spare, buf, len);
+			continue;
+		}
 		if (type != IPC_FORK) {
 			close_all(fds, IPC_FDS_MAX);
 			_exit(WORKER_EXIT_INTERNAL);
 		}
-		fork_one(ctx, chan, sigfd, &sp, buf, len, fds);
+		fork_one(ctx, chan, sigfd, &spare, buf, len, fds);
 	}
 }

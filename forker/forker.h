@@ -3,9 +3,12 @@
  * master.  Forked by the master once its helpers run, it enters a sandbox
  * at once (chroot, the -u user, no_new_privs, rlimits, a seccomp filter:
  * worker/sandbox.c), so each worker it forks inherits the sandbox instead
- * of building it.  It reads IPC_FORK from the master, forks, answers
- * IPC_FORKED, and reports each child it reaps with IPC_REAPED
- * (common/ipc.h).  It holds no table and formats nothing per session.
+ * of building it.  It keeps one spare child forked ahead, whose channel
+ * it gives the master (IPC_SPARE), and forks the next when the master
+ * says that one has a client (IPC_TAKEN); for an IPC_FORK (no spare was
+ * ready) it forks and answers IPC_FORKED; it reports each child it reaps
+ * with IPC_REAPED (common/ipc.h).  It holds no table and formats nothing
+ * per session.
  */
 #ifndef SOCKS5D_FORKER_H
 #define SOCKS5D_FORKER_H

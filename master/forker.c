@@ -26,20 +26,34 @@
 #include "master/state.h"
 #include "relay/relay.h"
 
-/* The next active forker, round-robin, or NULL if none runs. */
+/* The next active forker, round-robin (a forker whose spare died gets
+ * its next spare with its next client), or NULL if none runs. */
 struct forker *
 forker_current(struct master *m)
 {
 	for (size_t n = 0; n < FORKERS_MAX; n++) {
 		size_t i = (m->forker_next + n) % FORKERS_MAX;
+		struct forker *f = &m->forkers[i];
 
-		if (m->forkers[i].pid > 0 && !m->forkers[i].retiring &&
-		    m->forkers[i].chan != -1) {
+		if (f->pid > 0 && !f->retiring && f->chan != -1) {
 			m->forker_next = i + 1;
-			return &m->forkers[i];
+			return f;
 		}
 	}
 	return NULL;
+}
+
+/* Close our end of f's spare: a spare waiting on it sees the end and
+ * exits; its exit is reported like any child's, and dropped. */
+static void
+spare_drop(struct forker *f)
+{
+	if (f->spare_chan != -1)
+		close(f->spare_chan);
+	if (f->spare_pid != 0)
+		f->spare_dropped = f->spare_pid;
+	f->spare_chan = -1;
+	f->spare_pid = 0;
 }
 
 int
@@ -65,8 +79,44 @@ forker_spawn(struct forker *f, const struct spawn_ctx *ctx)
 	close(pair[1]);
 	/* Also here, so a kill(-pgid) can never miss a group not yet made. */
 	(void)setpgid(pid, pid);
-	*f = (struct forker){ .pid = pid, .chan = pair[0] };
+	*f = (struct forker){ .pid = pid, .chan = pair[0], .spare_chan = -1 };
 	clock_gettime(CLOCK_MONOTONIC, &f->started);
+	return 0;
+}
+
+/*
+ * A spare's pid is known before it has the client, so its row goes in
+ * with the pid, and the master does not wait for an IPC_FORKED.  Sent
+ * without waiting: a spare that is gone (its end closed) or not reading
+ * makes the send fail, and the client goes to a forker to be forked for.
+ * The spare is the master's to use once: its end is closed either way.
+ */
+static int
+spare_hand(struct master *m, struct forker *f, uint32_t id,
+    const uint8_t *buf, size_t len, const int fds[IPC_FORK_FDS],
+    const struct sockaddr_storage *client)
+{
+	pid_t pid = f->spare_pid;
+	uint8_t taken[IPC_PID_LEN];
+	struct wr w;
+	int rc;
+
+	if ((rc = children_add(m, pid, f->pid, id, client)) != 0)
+		return rc;
+	rc = ipc_send_fds(f->spare_chan, IPC_FORK, buf, len, fds,
+	    IPC_FORK_FDS, 1);
+	if (rc == 0)
+		f->spare_pid = 0;      /* its exit is a worker's now */
+	spare_drop(f);
+	if (rc != 0) {
+		children_drop(m, m->n_children - 1);
+		return rc;
+	}
+	/* The next spare.  A forker that cannot take this now (its queue is
+	 * full) still replaces the spare when it reaps it. */
+	wr_init(&w, taken, sizeof(taken));
+	if (ipc_pid_put(&w, (uint32_t)pid) == 0)
+		(void)ipc_send_fds(f->chan, IPC_TAKEN, taken, w.off, NULL, 0, 1);
 	return 0;
 }
 
@@ -87,20 +137,34 @@ forker_hand(struct master *m, int client_fd,
 		return ERR_SYS;
 	id = ++m->next_id;
 	wr_init(&w, buf, sizeof(buf));
-	if ((rc = ipc_fork_put(&w, id, (const struct sockaddr *)client)) == 0 &&
-	    (rc = children_add(m, 0, f->pid, id, client)) == 0) {
+	if ((rc = ipc_fork_put(&w, id, (const struct sockaddr *)client)) == 0) {
 		int fds[IPC_FORK_FDS] = { client_fd, pipes.c2d[0],
 		    pipes.c2d[1], pipes.d2c[0], pipes.d2c[1] };
 
+		if (f->spare_chan != -1 &&
+		    spare_hand(m, f, id, buf, w.off, fds, client) == 0) {
+			relay_pipes_close(&pipes);
+			return 0;
+		}
 		/* Never wait on the forker: a full queue (it is behind) or a
 		 * dead forker sends this client the master's own way. */
-		rc = ipc_send_fds(f->chan, IPC_FORK, buf, w.off, fds,
-		    IPC_FORK_FDS, 1);
-		if (rc != 0)   /* the entry just added, last */
+		if ((rc = children_add(m, 0, f->pid, id, client)) == 0 &&
+		    (rc = ipc_send_fds(f->chan, IPC_FORK, buf, w.off, fds,
+		    IPC_FORK_FDS, 1)) != 0)
 			children_drop(m, m->n_children - 1);
 	}
 	relay_pipes_close(&pipes);
 	return rc;
+}
+
+void
+forker_closed(struct forker *f)
+{
+	if (f->chan != -1)
+		close(f->chan);
+	spare_drop(f);
+	f->pid = 0;
+	f->chan = -1;
 }
 
 void
@@ -111,10 +175,34 @@ forker_retire(struct forker *f)
 	if (f->retiring || f->chan == -1)
 		return;
 	f->retiring = true;
+	spare_drop(f);
 	/* After every IPC_FORK already queued: those clients are served. */
 	if (ipc_send(f->chan, IPC_RETIRE, none, 0, -1) != 0)
 		log_warnx("forker %ld: cannot retire it; it ends with its "
 		    "channel", (long)f->pid);
+}
+
+/* IPC_SPARE: the channel of f's next spare.  The forker keeps one spare
+ * at a time, so a second one while the first waits, or a descriptor that
+ * is not a seqpacket socket, is a forker not itself: ERR_PROTO. */
+static int
+spare_take(struct forker *f, const uint8_t *buf, size_t len, int fd)
+{
+	uint32_t pid;
+
+	if (ipc_pid_get(buf, len, &pid) != 0 || f->spare_chan != -1 ||
+	    !ipc_fd_is(fd, AF_UNIX, SOCK_SEQPACKET, -1)) {
+		ipc_close_passed(fd);
+		return ERR_PROTO;
+	}
+	if (f->retiring) {
+		/* No more clients for it: the spare sees its end close. */
+		ipc_close_passed(fd);
+		return 0;
+	}
+	f->spare_pid = (pid_t)pid;
+	f->spare_chan = fd;
+	return 0;
 }
 
 /* Every report queued on f's channel, validated against the table. */
@@ -148,10 +236,19 @@ forker_drain(struct master *m, struct forker *f)
 		}
 		if (rc == 0 && type == IPC_REAPED &&
 		    (rc = ipc_reaped_get(buf, len, &rp)) == 0) {
-			children_exited(m, f->pid, (pid_t)rp.pid,
-			    (int)rp.status);
+			/* A spare that never had a client: no record. */
+			if ((pid_t)rp.pid == f->spare_pid)
+				spare_drop(f);
+			else if ((pid_t)rp.pid == f->spare_dropped)
+				f->spare_dropped = 0;
+			else
+				children_exited(m, f->pid, (pid_t)rp.pid,
+				    (int)rp.status);
 			continue;
 		}
+		if (rc == 0 && type == IPC_SPARE &&
+		    (rc = spare_take(f, buf, len, fds[0])) == 0)
+			continue;
 		/* The forker is sandboxed like a worker: a message we cannot
 		 * take means it is not itself.  Stop listening; it gets
 		 * SIGKILL, and is reaped and replaced like a crash. */

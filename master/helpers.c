@@ -122,11 +122,8 @@ forker_reaped(struct master *m, pid_t pid, int status)
 			continue;
 		current = !f->retiring;
 		forker_drain(m, f);
-		if (f->chan != -1)
-			close(f->chan);
 		children_forker_gone(m, pid);
-		f->pid = 0;
-		f->chan = -1;
+		forker_closed(f);
 		if (!current || m->stopping)
 			return true;
 		log_warnx("forker (pid %ld) exited (status %d%s); restarting",
@@ -146,7 +143,7 @@ forker_reaped(struct master *m, pid_t pid, int status)
 void
 helper_launch(struct master *m, int i)
 {
-	int close_fds[LISTEN_MAX + 9 + FORKERS_MAX];
+	int close_fds[LISTEN_MAX + 9 + 2 * FORKERS_MAX];
 	size_t n = 0;
 	uid_t uid;
 	gid_t gid;
@@ -154,8 +151,9 @@ helper_launch(struct master *m, int i)
 	for (size_t j = 0; j < m->n_listen; j++)
 		close_fds[n++] = m->listen_fds[j];
 	/* The other helper's door is not this helper's business; nor are
-	 * the forkers' channels (a copy would keep one open after the
-	 * master closed it). */
+	 * the forkers' channels and their spares' (a copy would keep one
+	 * open after the master closed it: a dropped spare would never see
+	 * its end, and wait for ever). */
 	close_fds[n++] = m->helpers[1 - i].worker_door;
 	close_fds[n++] = m->kmsg_fd;
 	/* Only the logger writes the audit file, and only the master
@@ -169,9 +167,12 @@ helper_launch(struct master *m, int i)
 	/* Nor about sessions. */
 	close_fds[n++] = m->door_fd;
 	close_fds[n++] = m->door_worker_fd;
-	for (size_t j = 0; j < FORKERS_MAX; j++)
+	for (size_t j = 0; j < FORKERS_MAX; j++) {
 		if (m->forkers[j].pid > 0 && m->forkers[j].chan != -1)
 			close_fds[n++] = m->forkers[j].chan;
+		if (m->forkers[j].spare_chan != -1)
+			close_fds[n++] = m->forkers[j].spare_chan;
+	}
 	/* authd stays root (PAM); the resolver drops to the helpers' user,
 	 * never the workers'. */
 	sandbox_helper_ids(m->sb, &uid, &gid);

@@ -333,7 +333,7 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 		fatalx("out of memory");
 	penalty_v6_prefix(m.penalty, conf_vars(conf)->penalty_v6_prefix);
 	for (size_t i = 0; i < FORKERS_MAX; i++)
-		m.forkers[i].chan = -1;
+		m.forkers[i].chan = m.forkers[i].spare_chan = -1;
 	if (sandbox_privileged(sb))
 		m.kmsg_fd = kmsg_open();
 	/* Without it chaining still works, only without the memory of

@@ -63,6 +63,10 @@ struct forker {
 	int chan;                   /* -1 once drained after its exit */
 	bool retiring;              /* sent IPC_RETIRE: no more clients */
 	struct timespec started;
+	pid_t spare_pid;            /* its spare, ready for a client; 0: none */
+	int spare_chan;             /* our end of the spare's channel, or -1 */
+	pid_t spare_dropped;        /* the last spare let go without a client:
+	                             * its exit report is expected */
 };
 
 struct master {
@@ -161,6 +165,9 @@ int forker_spawn(struct forker *f, const struct spawn_ctx *ctx);
 int forker_hand(struct master *m, int client_fd,
     const struct sockaddr_storage *client);
 void forker_retire(struct forker *f);
+/* f has exited and its reports are drained: close both its channels (a
+ * spare still waiting sees its end close, and exits) and free the slot. */
+void forker_closed(struct forker *f);
 void forker_drain(struct master *m, struct forker *f);
 
 #endif

@@ -244,6 +244,11 @@ hold() {
 		wait_until 5 eval '! [ -e /proc/$f ]' || fail "the old forker $f did not exit"
 	done
 	wait_until 10 eval '[ "$(forkers | wc -l)" -eq "$NF" ]' || fail "no new forkers after SIGHUP"
+	# The old forkers' spares had their channels in the master, which
+	# closed them: none is left waiting (a helper restarted with the
+	# reload once inherited a copy, and kept them for ever).
+	wait_until 10 eval '! titled "$F_PID" "socks5d: spare" >/dev/null' ||
+	    fail "old spares left: $(ps -o pid,ppid,args $(daemon_tree "$F_PID"))"
 	assert_serves "$F_PORT" "$EH_PORT"
 	touch "$t/H1.go"
 	bg_wait H1 20

@@ -188,6 +188,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ipc_reaped_get(data + 1, size - 1, &rp) == 0 &&
 		    (size - 1 != IPC_REAPED_LEN || rp.pid == 0))
 			abort();
+		/* IPC_SPARE from a forker (IPC_TAKEN is the master's). */
+		{
+			uint32_t pid;
+
+			if (ipc_pid_get(data + 1, size - 1, &pid) == 0 &&
+			    (size - 1 != IPC_PID_LEN || pid == 0 ||
+			    pid > INT32_MAX))
+				abort();
+		}
 		break;
 	}
 	case 5: {

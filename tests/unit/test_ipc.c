@@ -305,6 +305,25 @@ test_forker_msgs(void)
 	(void)ipc_reaped_put(&w, 0x80000000u, 0);
 	CHECK(ipc_reaped_get(buf, w.off, &rp) == ERR_PROTO,
 	    "reaped: a pid above INT32_MAX refused");
+	{
+		uint32_t pid = 0;
+
+		wr_init(&w, buf, sizeof(buf));
+		CHECK(ipc_pid_put(&w, 4321) == 0 && w.off == IPC_PID_LEN &&
+		    ipc_pid_get(buf, w.off, &pid) == 0 && pid == 4321,
+		    "spare/taken pid: round trip");
+		CHECK(ipc_pid_get(buf, w.off - 1, &pid) != 0 &&
+		    ipc_pid_get(buf, w.off + 1, &pid) != 0,
+		    "spare/taken pid: other lengths refused");
+		wr_init(&w, buf, sizeof(buf));
+		(void)ipc_pid_put(&w, 0);
+		CHECK(ipc_pid_get(buf, w.off, &pid) == ERR_PROTO,
+		    "spare/taken pid: 0 refused");
+		wr_init(&w, buf, sizeof(buf));
+		(void)ipc_pid_put(&w, 0x80000000u);
+		CHECK(ipc_pid_get(buf, w.off, &pid) == ERR_PROTO,
+		    "spare/taken pid: above INT32_MAX refused");
+	}
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) != 0 ||
 	    pipe(pipes[0]) != 0 || pipe(pipes[1]) != 0) {
