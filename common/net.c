@@ -236,12 +236,16 @@ net_addr_is_any(const struct sockaddr *sa)
 int
 net_set_nonblock(int fd, int on)
 {
-	int flags = fcntl(fd, F_GETFL);
+	int flags = fcntl(fd, F_GETFL), want;
 
 	if (flags == -1)
 		return ERR_SYS;
-	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-	return fcntl(fd, F_SETFL, flags) == -1 ? ERR_SYS : 0;
+	want = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	/* Already so (a socket made SOCK_NONBLOCK, or one descriptor both
+	 * ways of a relay): no second call. */
+	if (want == flags)
+		return 0;
+	return fcntl(fd, F_SETFL, want) == -1 ? ERR_SYS : 0;
 }
 
 int
