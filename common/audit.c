@@ -33,6 +33,9 @@ static pid_t audit_nowait_pid;
 /* Acknowledgements the logger owes this process's channel for records
  * audit_post sent: the next audit_write reads them before its own. */
 static unsigned audit_acks_owed;
+/* The channel was opened ahead (audit_prepare) and has carried nothing:
+ * if the first send fails, the logger it reached has gone since. */
+static bool audit_chan_ahead;
 
 void
 audit_init(bool to_syslog)
@@ -289,6 +292,19 @@ audit_chan_lost(void)
 	audit_acks_owed = 0;
 }
 
+void
+audit_prepare(void)
+{
+	pid_t self = getpid();
+
+	if (!audit_on || self == audit_nowait_pid)
+		return;
+	if (audit_chan_pid != self)
+		audit_chan = -1;
+	if (audit_chan == -1 && audit_chan_open() == 0)
+		audit_chan_ahead = true;
+}
+
 /*
  * Send one formatted record (len bytes with its newline) to the logger:
  * 0 when an answer is owed for it, AUDIT_SENT_DONE when none is (no audit
@@ -314,6 +330,17 @@ audit_deliver(const char *line, int len, pid_t self)
 	rc = ipc_send_fds(audit_chan, self == audit_nowait_pid ?
 	    IPC_AUDIT_MASTER : IPC_AUDIT_RECORD, line, (size_t)len - 1, NULL, 0,
 	    self == audit_nowait_pid);
+	if (rc != 0 && audit_chan_ahead) {
+		/* Opened ahead for a logger that has gone since: once more,
+		 * on a channel of today. */
+		audit_chan_lost();
+		audit_chan_ahead = false;
+		if (audit_chan_open() != 0)
+			return ERR_SYS;
+		rc = ipc_send_fds(audit_chan, IPC_AUDIT_RECORD, line,
+		    (size_t)len - 1, NULL, 0, false);
+	}
+	audit_chan_ahead = false;
 	if (self == audit_nowait_pid)
 		return rc == 0 ? AUDIT_SENT_DONE : ERR_SYS;
 	if (rc != 0) {

@@ -77,6 +77,14 @@ void audit_set_logger(int door, int ctl);
 int audit_door_fd(void);
 int audit_chan_fd(void);
 
+/* For a process that will write records but has none yet (a spare,
+ * waiting for its client): open its channel to the logger now, so that
+ * the first record costs one send, off the client's path.  Nothing
+ * without a logger, in the master, or with a channel open; a failure is
+ * not reported (the first record tries again), nor is a logger gone by
+ * the first record (it is sent once more on a new channel). */
+void audit_prepare(void);
+
 /* Format rec stamped with now into buf as one line ending in '\n'.
  * Returns the length, or ERR_NOSPACE (the record is never cut). */
 int audit_format(char *buf, size_t size, const struct audit_rec *rec,

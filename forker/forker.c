@@ -145,6 +145,7 @@ spare_serve(const struct spawn_ctx *ctx, int own)
 	size_t len;
 
 	proctitle_set("socks5d: spare");
+	audit_prepare();
 	if (ipc_recv_msg(own, FROM_MASTER, &type, buf, sizeof(buf), &len, fds,
 	    NULL) != 0 || type != IPC_FORK)
 		_exit(WORKER_EXIT_OK);   /* the master dropped us, or is gone */

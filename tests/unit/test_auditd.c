@@ -262,6 +262,41 @@ posts_then_waits(const char *path)
 	return rc == 0 && !file_lacks(path, "\"waited\"") ? 0 : 1;
 }
 
+/* A spare's channel opened ahead, and lost before its first record (its
+ * descriptor closed under it, as a logger that dropped the channel would
+ * close its end): the record goes on a new channel.  0 if written. */
+static int
+ahead_then_lost(const char *path)
+{
+	struct audit_rec rec = AUDIT_REC("request");
+
+	(void)path;
+	audit_prepare();
+	if (audit_chan_fd() < 0)
+		return 2;
+	close(audit_chan_fd());
+	rec.reason = "after a lost channel";
+	rec.pid = getpid();
+	return audit_write(&rec) == 0 ? 0 : 1;
+}
+
+/* The same with a channel opened by a record: a channel that carried
+ * records and is lost is not retried (which acks it owed is unknown). */
+static int
+used_then_lost(const char *path)
+{
+	struct audit_rec rec = AUDIT_REC("request");
+
+	(void)path;
+	rec.reason = "first on its channel";
+	rec.pid = getpid();
+	if (audit_write(&rec) != 0 || audit_chan_fd() < 0)
+		return 2;
+	close(audit_chan_fd());
+	rec.reason = "second, on a lost channel";
+	return audit_write(&rec) == 0 ? 0 : 1;
+}
+
 static int
 posts_then_exits(const char *path)
 {
@@ -374,6 +409,12 @@ test_logger(void)
 	    "65 records posted by a process that then exits: all written");
 	CHECK(post_with_answer_unread(a.door, a.pid, path),
 	    "a record posted at exit is written");
+	CHECK(child_run(a.door, path, ahead_then_lost) == 0 &&
+	    file_has(path, "\"after a lost channel\""),
+	    "a channel opened ahead and lost: the record goes on a new one");
+	CHECK(child_run(a.door, path, used_then_lost) == 1 &&
+	    file_lacks(path, "\"second, on a lost channel\""),
+	    "a used channel lost: that record fails, as before");
 	{
 		/* Past the short buffer audit_send tries first: formatted
 		 * again at full size, written whole. */
