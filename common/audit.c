@@ -167,17 +167,13 @@ put_digits(char *p, uint64_t n, int width)
 }
 
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ", by hand for the reason net_addr_format
- * gives; a year past 9999 or before 0 keeps all its digits. */
+ * gives; a year past 9999 keeps all its digits. */
 static void
 ts_format(char *ts, int64_t year, unsigned month, unsigned mday,
     int64_t secs, long ms)
 {
 	char *p = ts;
 
-	if (year < 0) {
-		*p++ = '-';
-		year = -year;
-	}
 	p = year > 9999 ? net_put_decimal(p, (uint64_t)year) :
 	    put_digits(p, (uint64_t)year, 4);
 	*p++ = '-';
@@ -323,22 +319,21 @@ audit_deliver(const char *line, int len, pid_t self)
 		return AUDIT_SENT_DONE;
 	if (audit_chan_pid != self)
 		audit_chan = -1;
-	if (audit_chan == -1 && audit_chan_open() != 0)
-		return ERR_SYS;
-	/* The master only queues its record: it must never wait for the
-	 * logger (nor block on a full queue: that record is lost). */
-	rc = ipc_send_fds(audit_chan, self == audit_nowait_pid ?
-	    IPC_AUDIT_MASTER : IPC_AUDIT_RECORD, line, (size_t)len - 1, NULL, 0,
-	    self == audit_nowait_pid);
-	if (rc != 0 && audit_chan_ahead) {
-		/* Opened ahead for a logger that has gone since: once more,
-		 * on a channel of today. */
+	for (;;) {
+		if (audit_chan == -1 && audit_chan_open() != 0)
+			return ERR_SYS;
+		/* The master only queues its record: it must never wait for
+		 * the logger (nor block on a full queue: that record is
+		 * lost). */
+		rc = ipc_send_fds(audit_chan, self == audit_nowait_pid ?
+		    IPC_AUDIT_MASTER : IPC_AUDIT_RECORD, line, (size_t)len - 1,
+		    NULL, 0, self == audit_nowait_pid);
+		if (rc == 0 || !audit_chan_ahead)
+			break;
+		/* Opened ahead for a logger that has dropped it since: once
+		 * more, on a new channel. */
 		audit_chan_lost();
 		audit_chan_ahead = false;
-		if (audit_chan_open() != 0)
-			return ERR_SYS;
-		rc = ipc_send_fds(audit_chan, IPC_AUDIT_RECORD, line,
-		    (size_t)len - 1, NULL, 0, false);
 	}
 	audit_chan_ahead = false;
 	if (self == audit_nowait_pid)
