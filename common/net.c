@@ -28,6 +28,18 @@ net_put_decimal(char *p, uint64_t v)
 	return p;
 }
 
+/* s into buf as snprintf would: cut to fit, always terminated. */
+static void
+copy_cut(char *buf, size_t size, const char *s, size_t n)
+{
+	if (size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 /*
  * Every audit record and most log lines name an address, so it is
  * written by hand, not with snprintf or inet_ntop (which formats an IPv4
@@ -43,46 +55,39 @@ net_addr_format(const struct sockaddr *sa, char *buf, size_t size)
 	const uint8_t *v4 = NULL;
 	uint16_t port;
 
-	if (size == 0)
-		return;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-
-		v4 = (const uint8_t *)&sin->sin_addr;
-		port = ntohs(sin->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
+	switch (sa->sa_family) {
+	case AF_INET:
+		v4 = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+		break;
+	case AF_INET6: {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
 
 		port = ntohs(sin6->sin6_port);
 		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
 			v4 = &sin6->sin6_addr.s6_addr[12];
-		} else {
-			*p++ = '[';
-			if (inet_ntop(AF_INET6, &sin6->sin6_addr, p,
-			    INET6_ADDRSTRLEN) == NULL)
-				*p = '\0';
-			p += strlen(p);
-			*p++ = ']';
+			break;
 		}
-	} else {
-		memcpy(text, "unknown", sizeof("unknown"));
-		p = text + sizeof("unknown") - 1;
-		port = 0;
+		*p++ = '[';
+		if (inet_ntop(AF_INET6, &sin6->sin6_addr, p,
+		    INET6_ADDRSTRLEN) == NULL)
+			*p = '\0';
+		p += strlen(p);
+		*p++ = ']';
+		break;
+	}
+	default:
+		copy_cut(buf, size, "unknown", sizeof("unknown") - 1);
+		return;
 	}
 	for (size_t i = 0; v4 != NULL && i < 4; i++) {
 		if (i > 0)
 			*p++ = '.';
 		p = net_put_decimal(p, v4[i]);
 	}
-	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
-		*p++ = ':';
-		p = net_put_decimal(p, port);
-	}
-	*p = '\0';
-	/* snprintf's contract: cut to fit, always terminated. */
-	if ((size_t)(p - text) >= size)
-		text[size - 1] = '\0';
-	memcpy(buf, text, strlen(text) + 1);
+	*p++ = ':';
+	p = net_put_decimal(p, port);
+	copy_cut(buf, size, text, (size_t)(p - text));
 }
 
 socklen_t

@@ -32,6 +32,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "worker/sandbox.h"
 
 enum { WORKER_NOFILE = 64 };
@@ -300,9 +301,7 @@ static void
 sandbox_sigsys(int sig, siginfo_t *info, void *uctx)
 {
 	char msg[64] = "socks5d: seccomp refused syscall ";
-	size_t len = strlen(msg);
-	char digits[12];
-	int nr = info->si_syscall, n = 0;
+	char *end = msg + strlen(msg);
 	ssize_t wn;
 
 	(void)sig;
@@ -316,14 +315,10 @@ sandbox_sigsys(int sig, siginfo_t *info, void *uctx)
 		(void)syscall(SANDBOX_NO_SUCH_SYSCALL);
 		_exit(125);
 	}
-	do {
-		digits[n++] = (char)('0' + nr % 10);
-		nr /= 10;
-	} while (nr > 0 && n < (int)sizeof(digits));
-	while (n > 0 && len < sizeof(msg) - 1)
-		msg[len++] = digits[--n];
-	msg[len++] = '\n';
-	wn = write(STDERR_FILENO, msg, len);
+	/* At most 10 digits: the prefix leaves room for 30. */
+	end = net_put_decimal(end, (uint32_t)info->si_syscall);
+	*end++ = '\n';
+	wn = write(STDERR_FILENO, msg, (size_t)(end - msg));
 	(void)wn;
 	_exit(125);
 }
