@@ -310,10 +310,8 @@ relay_run(const struct relay_params *params, struct relay_pipes *pipes,
 	}
 	oob_inline(params->client_in);
 	oob_inline(params->dest_fd);
-	/* The client is one socket both ways, except under inetd. */
 	if (net_set_nonblock(params->client_in, 1) != 0 ||
-	    (params->client_out != params->client_in &&
-	    net_set_nonblock(params->client_out, 1) != 0) ||
+	    net_set_nonblock(params->client_out, 1) != 0 ||
 	    net_set_nonblock(params->dest_fd, 1) != 0)
 		return ERR_SYS;
 
