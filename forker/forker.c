@@ -155,6 +155,21 @@ spare_serve(const struct spawn_ctx *ctx, int own)
 	spawn_forked(ctx, &f.client, fds, f.id);
 }
 
+/* In a child just forked: drop the forker's own descriptors and mask,
+ * then RLIMIT_NPROC 0 (sandbox_narrow), so it can never fork. */
+static void
+child_enter(const struct spawn_ctx *ctx, int chan, int sigfd)
+{
+	sigset_t none;
+
+	close(chan);
+	close(sigfd);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sandbox_narrow(ctx->sb) != 0)
+		_exit(WORKER_EXIT_INTERNAL);
+}
+
 /* Fork the next spare and give the master its channel (after a client,
  * never in a loop). */
 static void
@@ -162,7 +177,6 @@ spare_start(const struct spawn_ctx *ctx, int chan, int sigfd, pid_t *spare)
 {
 	uint8_t buf[IPC_PID_LEN];
 	int pair[2];
-	sigset_t none;
 	struct wr w;
 	pid_t pid;
 
@@ -170,13 +184,8 @@ spare_start(const struct spawn_ctx *ctx, int chan, int sigfd, pid_t *spare)
 		return;
 	pid = fork_bare();
 	if (pid == 0) {
-		close(chan);
-		close(sigfd);
 		close(pair[0]);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (sandbox_narrow(ctx->sb) != 0)
-			_exit(WORKER_EXIT_INTERNAL);
+		child_enter(ctx, chan, sigfd);
 		spare_serve(ctx, pair[1]);
 	}
 	close(pair[1]);
@@ -201,7 +210,6 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, pid_t *spare,
     const uint8_t *buf, size_t len, const int fds[IPC_FORK_FDS])
 {
 	struct ipc_fork f;
-	sigset_t none;
 	pid_t pid;
 
 	/* The master is trusted, but its message is still checked: a bad
@@ -212,12 +220,7 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, pid_t *spare,
 	}
 	pid = fork_bare();
 	if (pid == 0) {
-		close(chan);
-		close(sigfd);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (sandbox_narrow(ctx->sb) != 0)
-			_exit(WORKER_EXIT_INTERNAL);
+		child_enter(ctx, chan, sigfd);
 		spawn_forked(ctx, &f.client, fds, f.id);
 	}
 	close_all(fds, IPC_FORK_FDS);

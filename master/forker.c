@@ -43,14 +43,16 @@ forker_current(struct master *m)
 	return NULL;
 }
 
-/* Close our end of f's spare: a spare waiting on it sees the end and
- * exits; its exit is reported like any child's, and dropped. */
+/* Close our end of f's spare.  With expect_report, the spare goes
+ * without a client: it sees its end and exits, and the exit report that
+ * comes for it is dropped (spare_dropped).  Without: it has a client and
+ * is in the child table, or this is its report. */
 static void
-spare_drop(struct forker *f)
+spare_release(struct forker *f, bool expect_report)
 {
 	if (f->spare_chan != -1)
 		close(f->spare_chan);
-	if (f->spare_pid != 0)
+	if (f->spare_pid != 0 && expect_report)
 		f->spare_dropped = f->spare_pid;
 	f->spare_chan = -1;
 	f->spare_pid = 0;
@@ -105,9 +107,7 @@ spare_hand(struct master *m, struct forker *f, uint32_t id,
 		return rc;
 	rc = ipc_send_fds(f->spare_chan, IPC_FORK, buf, len, fds,
 	    IPC_FORK_FDS, 1);
-	if (rc == 0)
-		f->spare_pid = 0;      /* its exit is a worker's now */
-	spare_drop(f);
+	spare_release(f, rc != 0);
 	if (rc != 0) {
 		children_drop(m, m->n_children - 1);
 		return rc;
@@ -162,7 +162,7 @@ forker_closed(struct forker *f)
 {
 	if (f->chan != -1)
 		close(f->chan);
-	spare_drop(f);
+	spare_release(f, true);
 	f->pid = 0;
 	f->chan = -1;
 }
@@ -175,7 +175,7 @@ forker_retire(struct forker *f)
 	if (f->retiring || f->chan == -1)
 		return;
 	f->retiring = true;
-	spare_drop(f);
+	spare_release(f, true);
 	/* After every IPC_FORK already queued: those clients are served. */
 	if (ipc_send(f->chan, IPC_RETIRE, none, 0, -1) != 0)
 		log_warnx("forker %ld: cannot retire it; it ends with its "
@@ -238,7 +238,7 @@ forker_drain(struct master *m, struct forker *f)
 		    (rc = ipc_reaped_get(buf, len, &rp)) == 0) {
 			/* A spare that never had a client: no record. */
 			if ((pid_t)rp.pid == f->spare_pid)
-				spare_drop(f);
+				spare_release(f, false);
 			else if ((pid_t)rp.pid == f->spare_dropped)
 				f->spare_dropped = 0;
 			else
