@@ -176,6 +176,57 @@ hold() {
 # stored its thread id, the restartable-sequence area after each
 # preemption, and the wipe of an already wiped secret made a heap page its
 # own.  Its stack, its own data and the page errno lives in are its own.
+# The master sends a client straight to a forker's spare: with every
+# forker stopped, each one's spare still takes its client.  (When the
+# forker relayed it, a stopped forker left the client without a reply.)
+@test "every forker stopped: each forker's spare still serves a client" {
+	local fks i ok=0 out
+	wait_until 5 all_forkers_spared || fail "not every forker has a spare"
+	# The forker sends the master its spare's channel before the spare
+	# names itself; a moment lets the master's loop take it.
+	sleep 0.5
+	fks=$(forkers | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	kill -STOP $fks
+	for i in $(seq "$NF"); do
+		out=$(timeout 15 "$PY" "$HELPERS/socksclient.py" -p "127.0.0.1:$F_PORT" \
+		    -d 127.0.0.1 -P "$EH_PORT" send:spare-$i shutdown recv) &&
+		    [ "$(field recv-text "$out")" = "$(hashline spare-$i)" ] &&
+		    ok=$((ok + 1))
+	done
+	# shellcheck disable=SC2086
+	kill -CONT $fks
+	assert_eq "$ok" "$NF" "clients served while their forkers were stopped"
+	wait_until 5 all_forkers_spared || fail "no new spares once the forkers went on"
+}
+
+# own_unix_peer_pids PID: the pids holding the other end of each unix
+# socket that PID alone holds (not one it shares, as the doors it
+# inherited); ss names both ends by inode.
+own_unix_peer_pids() {
+	local inodes
+	inodes=$(ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
+	ss -Hxp | awk -v mine=" $inodes " -v pid="$1" '
+	    { line[$6] = $0
+	      n = gsub(/pid=/, "pid=")
+	      if (index(mine, " " $6 " ") && n == 1 && index($0, "pid=" pid ","))
+		      peer[$8] = 1 }
+	    END { for (p in peer) if (p in line) print line[p] }' |
+	    grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+}
+
+# A spare opens its channel to the audit logger while it waits, so its
+# client's first records cost one send each (audit_prepare).
+@test "a spare holds its channel to the audit logger before it has a client" {
+	local spare logger
+	wait_until 5 all_forkers_spared || fail "not every forker has a spare"
+	spare=$(titled "$(forkers | head -n 1)" "socks5d: spare")
+	logger=$(titled "$F_PID" "socks5d: audit logger")
+	[ -n "$logger" ] || fail "no audit logger"
+	own_unix_peer_pids "$spare" | grep -qx "$logger" ||
+	    fail "spare $spare has no channel of its own to the logger $logger: $(own_unix_peer_pids "$spare" | tr '\n' ' ')"
+}
+
 @test "a held worker keeps its forker's loader, libc and heap pages shared" {
 	local priv
 	grep -qa __asan_init "$SOCKS5D" && skip "ASan's runtime writes its own pages"
