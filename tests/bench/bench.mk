@@ -36,8 +36,14 @@ $(BUILD)/bench/bench_rules: tests/bench/bench_rules.c $(BUILD)/libsocks5d.a
 
 # socks5d and bench_rules are built if they can be: the daemon is allowed to
 # be unfinished, and the bench then reports the peers alone (bench.sh says
-# so), hence the leading '-'.
-bench: $(BUILD)/bench/socksbench $(BUILD)/bench/forkfloor
+# so), hence the leading '-'.  The packages come first: on a fresh machine
+# the daemon's build needs libwrap's and libseccomp's headers, which
+# deps.sh bench installs along with the peers.
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/socksbench $(BUILD)/bench/forkfloor
 	-$(Q)$(MAKE) --no-print-directory $(BUILD)/socks5d
 	$(if $(BENCH_RULES_SRC),-$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/bench_rules)
 	$(Q)BUILD=$(BUILD) sh tests/bench/bench.sh
+
+deps-bench:
+	-$(Q)sh contrib/deps.sh bench
