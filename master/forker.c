@@ -196,8 +196,12 @@ spare_take(struct forker *f, const uint8_t *buf, size_t len, int fd)
 		return ERR_PROTO;
 	}
 	if (f->retiring) {
-		/* No more clients for it: the spare sees its end close. */
+		/* No more clients for it: the spare sees its end close, and
+		 * its exit report is for a spare, not an unknown pid.  The
+		 * forker sends one only after a client went to the one
+		 * before, so no other dropped spare is waiting here. */
 		ipc_close_passed(fd);
+		f->spare_dropped = (pid_t)pid;
 		return 0;
 	}
 	f->spare_pid = (pid_t)pid;
