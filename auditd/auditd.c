@@ -457,7 +457,7 @@ auditd_start(struct auditd *a, int file_fd, bool required,
 		/* A file size limit then fails a write like a full disk,
 		 * instead of killing the logger. */
 		signal(SIGXFSZ, SIG_IGN);
-		proctitle_set("socks5d: audit logger");
+		proctitle_set("audit logger", NULL);
 		log_procname("auditd");
 		if ((lg.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 		    epoll_ctl(lg.ep, EPOLL_CTL_ADD, lg.ctl, &ev[0]) != 0 ||

@@ -400,7 +400,7 @@ helper_start(struct helper *h, const struct conf *conf, uid_t uid, gid_t gid,
 		/* Die with the master rather than serve stale doors. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		if (h->kind == HELPER_AUTHD) {
-			proctitle_set("socks5d: authd");
+			proctitle_set("authd", NULL);
 			log_procname("authd");
 			/* Once, here: each request's child inherits libpam or
 			 * the password file, and the addresses clients reach
@@ -409,7 +409,7 @@ helper_start(struct helper *h, const struct conf *conf, uid_t uid, gid_t gid,
 			 * answers "refused". */
 			authd_setup(conf, close_fds, n_close);
 		} else {
-			proctitle_set("socks5d: resolver");
+			proctitle_set("resolver", NULL);
 			log_procname("resolver");
 			helper_drop(uid, gid);
 			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)

@@ -6,8 +6,6 @@
 #include <sys/prctl.h>
 
 #include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +25,18 @@ static size_t title_used;
  * allocated on its own was then a leak. */
 static char **volatile env_copy;
 static char *volatile env_strings;
+
+/* s into dst (room bytes, room >= 1), cut to fit and terminated; returns
+ * the length written. */
+static size_t
+put_cut(char *dst, size_t room, const char *s)
+{
+	size_t n = strnlen(s, room - 1);
+
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return n;
+}
 
 void
 proctitle_init(int argc, char **argv)
@@ -95,25 +105,31 @@ proc_child_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The title is put together with memcpy, not printf: the worker sets it
+ * first thing, and vfprintf's code and its 2 KiB of stack are pages a
+ * worker would otherwise touch for this alone (README, Performance). */
 void
-proctitle_set(const char *fmt, ...)
+proctitle_set(const char *role, const char *detail)
 {
+	static const char prefix[] = "socks5d: ";
 	char title[256];
-	va_list ap;
-	size_t len;
+	size_t len = sizeof(prefix) - 1;
 
-	va_start(ap, fmt);
-	vsnprintf(title, sizeof(title), fmt, ap);
-	va_end(ap);
+	memcpy(title, prefix, len);
+	len += put_cut(title + len, sizeof(title) - len, role);
+	if (detail != NULL && len < sizeof(title) - 1) {
+		title[len++] = ' ';
+		len += put_cut(title + len, sizeof(title) - len, detail);
+	}
 	/* comm is what top and the kernel log show. */
-	prctl(PR_SET_NAME, strncmp(title, "socks5d: ", 9) == 0 ? title + 9 :
-	    title, 0, 0, 0);
+	prctl(PR_SET_NAME, title + sizeof(prefix) - 1, 0, 0, 0);
 	if (title_area == NULL || title_size < 2)
 		return;
 	/* Only the bytes the last title used are cleared, not the whole
 	 * area: a worker's title then writes one page of its stack (the
 	 * one it starts in), not every page the environment took. */
-	len = strnlen(title, title_size - 1);
+	if (len > title_size - 1)
+		len = title_size - 1;
 	memcpy(title_area, title, len);
 	if (title_used > len)
 		memset(title_area + len, '\0', title_used - len);

@@ -14,7 +14,9 @@ void proctitle_init(int argc, char **argv);
  * SIGCHLD, and unblock every signal the master kept blocked. */
 void proc_child_signals(void);
 
-/* Set the title (printf-style); also sets the 15-byte comm name. */
-void proctitle_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Set the title to "socks5d: ROLE" or "socks5d: ROLE DETAIL" (detail may
+ * be NULL), cut to the argv area; the comm name (15 bytes) is the same
+ * without "socks5d: ". */
+void proctitle_set(const char *role, const char *detail);
 
 #endif

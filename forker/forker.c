@@ -144,7 +144,7 @@ spare_serve(const struct spawn_ctx *ctx, int own)
 	uint16_t type;
 	size_t len;
 
-	proctitle_set("socks5d: spare");
+	proctitle_set("spare", NULL);
 	audit_prepare();
 	if (ipc_recv_msg(own, FROM_MASTER, &type, buf, sizeof(buf), &len, fds,
 	    NULL) != 0 || type != IPC_FORK)
@@ -265,7 +265,7 @@ forker_main(const struct spawn_ctx *ctx, int chan)
 	 * them all with one kill(-pgid) at the end of the grace period, with
 	 * no pid that could have been reused. */
 	(void)setpgid(0, 0);
-	proctitle_set("socks5d: forker");
+	proctitle_set("forker", NULL);
 	log_procname("forker");
 	/* Its workers inherit its memory. */
 	conf_forget_upstream_secret(ctx->conf, true);

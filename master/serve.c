@@ -350,7 +350,7 @@ master_serve(const struct master_opts *opts, struct conf *conf,
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_CHILD_SUBREAPER");
 	signals_install(&wait_mask);
-	proctitle_set("socks5d: master");
+	proctitle_set("master", NULL);
 	/* The logger, then the helpers, before the first worker. */
 	auditlog_launch(&m);
 	helper_launch(&m, HELPER_AUTHD);

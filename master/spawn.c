@@ -88,7 +88,7 @@ spawn_worker(const struct spawn_ctx *ctx, int client_fd,
 
 	proc_child_signals();
 	net_addr_format((const struct sockaddr *)client, shown, sizeof(shown));
-	proctitle_set("socks5d: worker %s", shown);
+	proctitle_set("worker", shown);
 	log_procname("worker");
 
 	if (!wrap_check(ctx->conf, client_fd, (const struct sockaddr *)client,
@@ -125,7 +125,7 @@ spawn_forked(const struct spawn_ctx *ctx,
 	 * next fork: neither the master nor the forker formats anything per
 	 * session. */
 	net_addr_format((const struct sockaddr *)client, shown, sizeof(shown));
-	proctitle_set("socks5d: worker %s", shown);
+	proctitle_set("worker", shown);
 	log_procname("worker");
 	/* The master hands a client to the forker only when the hosts_access
 	 * tables hold no rule; the record says so. */

@@ -5,6 +5,8 @@
  * allocated on its own was then lost (LeakSanitizer, master.bats under
  * make check-sanitize).  The leak point runs in SANITIZE=1 builds only.
  */
+#include <sys/prctl.h>
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +86,31 @@ main(void)
 	    "# SKIP a SANITIZE=1 build checks it\n", ++unit_points);
 #endif
 
-	proctitle_set("socks5d: worker %s", "10.1.2.3:50312");
+	proctitle_set("worker", "10.1.2.3:50312");
 	CHECK(strcmp(area, "socks5d: worker 10.1.2.3:50312") == 0 &&
 	    env_is("HOME", "/root") && strcmp(argv[1], "-f") == 0,
 	    "a title overwrites the area; arguments and environment stay");
+	{
+		char comm[16] = "";
+		bool rest_clear = true;
+
+		(void)prctl(PR_GET_NAME, comm, 0, 0, 0);
+		CHECK(strcmp(comm, "worker 10.1.2.3") == 0,
+		    "the comm name is the title without socks5d: (%s)", comm);
+		proctitle_set("spare", NULL);
+		for (size_t i = sizeof("socks5d: spare") - 1;
+		    i < sizeof("socks5d: worker 10.1.2.3:50312"); i++)
+			rest_clear = rest_clear && area[i] == '\0';
+		(void)prctl(PR_GET_NAME, comm, 0, 0, 0);
+		CHECK(strcmp(area, "socks5d: spare") == 0 && rest_clear &&
+		    strcmp(comm, "spare") == 0,
+		    "a shorter title clears what the longer one left");
+		proctitle_set("worker", "[2001:db8:1111:2222:3333:4444:5555:6666]:"
+		    "65535 and more than the area holds");
+		CHECK(strlen(area) == sizeof(area) - 2 &&
+		    strncmp(area, "socks5d: worker [2001:db8:", 26) == 0,
+		    "a title longer than the area is cut to it (%zu bytes)",
+		    strlen(area));
+	}
 	return unit_done();
 }
