@@ -2,10 +2,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
+#include "common/net.h"
 #include "common/rd.h"
 #include "common/socks.h"
 #include "common/wr.h"
@@ -351,27 +351,47 @@ socks4_reply_put(struct wr *w, uint8_t rep, const struct sockaddr *bound)
 	return wr_bytes(w, ip4, 4);
 }
 
+/* Written by hand, as net_addr_format is (common/net.c says why): every
+ * request's destination is formatted in the worker, for its records. */
 void
 socks_addr_format(const struct socks_addr *a, char *buf, size_t size)
 {
-	char host[INET6_ADDRSTRLEN];
+	char text[sizeof(a->name) + sizeof("[]:65535")], *p = text;
+	size_t n;
 
 	switch (a->atyp) {
 	case ATYP_IPV4:
-		inet_ntop(AF_INET, a->ip, host, sizeof(host));
-		snprintf(buf, size, "%s:%u", host, a->port);
+		for (size_t i = 0; i < 4; i++) {
+			if (i > 0)
+				*p++ = '.';
+			p = net_put_decimal(p, a->ip[i]);
+		}
 		break;
 	case ATYP_IPV6:
-		inet_ntop(AF_INET6, a->ip, host, sizeof(host));
-		snprintf(buf, size, "[%s]:%u", host, a->port);
+		*p++ = '[';
+		if (inet_ntop(AF_INET6, a->ip, p, INET6_ADDRSTRLEN) == NULL)
+			*p = '\0';
+		p += strlen(p);
+		*p++ = ']';
 		break;
 	case ATYP_DOMAIN:
-		snprintf(buf, size, "%s:%u", a->name, a->port);
+		n = strnlen(a->name, sizeof(a->name) - 1);
+		memcpy(p, a->name, n);
+		p += n;
 		break;
 	default:
-		snprintf(buf, size, "?:%u", a->port);
+		*p++ = '?';
 		break;
 	}
+	*p++ = ':';
+	p = net_put_decimal(p, a->port);
+	if (size == 0)
+		return;
+	n = (size_t)(p - text);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
 }
 
 int

@@ -106,6 +106,40 @@ test_request5(void)
 	CHECK(req.dst.atyp == ATYP_IPV6 && strcmp(shown, "[::1]:80") == 0,
 	    "request5 ipv6: formatted %s", shown);
 
+	/* Formatted by hand: every form, the widest values, and a cut. */
+	{
+		struct socks_addr a = { .atyp = ATYP_IPV4,
+		    .ip = { 255, 255, 255, 255 }, .port = 65535 };
+		char small[8];
+
+		socks_addr_format(&a, shown, sizeof(shown));
+		CHECK(strcmp(shown, "255.255.255.255:65535") == 0,
+		    "addr format: widest ipv4 %s", shown);
+		memset(a.ip, 0, sizeof(a.ip));
+		a.port = 0;
+		socks_addr_format(&a, shown, sizeof(shown));
+		CHECK(strcmp(shown, "0.0.0.0:0") == 0, "addr format: zero ipv4 %s",
+		    shown);
+		a.atyp = ATYP_DOMAIN;
+		a.port = 443;
+		memcpy(a.name, "example.org", sizeof("example.org"));
+		socks_addr_format(&a, shown, sizeof(shown));
+		CHECK(strcmp(shown, "example.org:443") == 0, "addr format: domain %s",
+		    shown);
+		socks_addr_format(&a, small, sizeof(small));
+		CHECK(strcmp(small, "example") == 0, "addr format: cut to %s", small);
+		memset(a.name, 'a', sizeof(a.name) - 1);
+		a.name[sizeof(a.name) - 1] = '\0';
+		socks_addr_format(&a, shown, sizeof(shown));
+		CHECK(strlen(shown) == SOCKS_NAME_MAX + sizeof(":443") - 1 &&
+		    strcmp(shown + SOCKS_NAME_MAX, ":443") == 0,
+		    "addr format: longest name whole");
+		a.atyp = 9;
+		a.port = 7;
+		socks_addr_format(&a, shown, sizeof(shown));
+		CHECK(strcmp(shown, "?:7") == 0, "addr format: unknown %s", shown);
+	}
+
 	check_prefixes("request5 domain", p_req5, dom, sizeof(dom), &req);
 	CHECK(req.dst.atyp == ATYP_DOMAIN &&
 	    strcmp(req.dst.name, "example.com") == 0 && req.dst.port == 443,
