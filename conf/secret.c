@@ -40,8 +40,13 @@ conf_forget_upstream_secret(const struct conf *conf, bool unless_used)
 		struct conf *rw;
 	} mine = { .ro = conf };
 	static const char name[] = "SOCKS5_PASSWD=";
+	/* Once wiped, a child of this process (a worker of the forker) has
+	 * nothing left to look at: its pass over the environment and the
+	 * configuration would only touch pages it never needs again. */
+	static bool wiped;
 
-	if (conf == NULL || (unless_used && uses_socks5_upstream(conf)))
+	if (conf == NULL || wiped ||
+	    (unless_used && uses_socks5_upstream(conf)))
 		return;
 	/* Wiped only if not yet: a worker's write of the zeros its forker
 	 * already wrote would still make that page its own. */
@@ -53,4 +58,5 @@ conf_forget_upstream_secret(const struct conf *conf, bool unless_used)
 		if (strncmp(*e, name, sizeof(name) - 1) == 0)
 			explicit_bzero(*e + sizeof(name) - 1,
 			    strlen(*e + sizeof(name) - 1));
+	wiped = true;
 }
