@@ -22,10 +22,16 @@ $(BUILD)/bench/socksbench: $(BENCH_SRCS) $(BENCH_HDRS)
 	    $(BENCH_SRCS)
 
 # The fork floor: static, so it is as small a process as there can be.
+# The same program linked as socks5d is (dynamic, PIE) says what the
+# loader's and libc's own mappings add to every fork on this host.
 $(BUILD)/bench/forkfloor: tests/bench/forkfloor.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -O2 -static -o $@ $<
+$(BUILD)/bench/forkfloor-dyn: tests/bench/forkfloor.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -O2 -fPIE -pie -Wl,-z,relro,-z,now -o $@ $<
 
 # Rule loading and matching micro-benchmark: a standalone main() against
 # the daemon's own library.
@@ -40,7 +46,8 @@ $(BUILD)/bench/bench_rules: tests/bench/bench_rules.c $(BUILD)/libsocks5d.a
 # the daemon's build needs libwrap's and libseccomp's headers, which
 # deps.sh bench installs along with the peers.
 bench: deps-bench
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/socksbench $(BUILD)/bench/forkfloor
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/socksbench $(BUILD)/bench/forkfloor \
+	    $(BUILD)/bench/forkfloor-dyn
 	-$(Q)$(MAKE) --no-print-directory $(BUILD)/socks5d
 	$(if $(BENCH_RULES_SRC),-$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/bench_rules)
 	$(Q)BUILD=$(BUILD) sh tests/bench/bench.sh

@@ -291,6 +291,8 @@ floor() {
 	: >"$_res"
 	[ -x "$FLOOR" ] || { note "forkfloor not built: no floor rows"; return; }
 	timeout 120 "$FLOOR" fork "$FLOOR_N" | sed 's/^/floor_/' >>"$_res"
+	[ -x "$FLOOR-dyn" ] && timeout 120 "$FLOOR-dyn" fork "$FLOOR_N" |
+	    sed 's/^fork_us=/floor_fork_dyn_us=/' >>"$_res"
 	timeout 120 "$FLOOR" par "$(nproc)" "$FLOOR_N" | sed 's/^/floor_/' >>"$_res"
 	timeout 120 "$FLOOR" spawn "$FLOOR_N" | sed 's/^/floor_/' >>"$_res"
 }

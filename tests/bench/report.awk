@@ -132,9 +132,10 @@ function runs_table(    i, j, k, v) {
 	for (j = 1; j <= nsrv; j++)
 		printf " | %-20s", srv[j]
 	printf "\n"
-	for (i = 1; i <= nrows + 3; i++) {
+	for (i = 1; i <= nrows + 4; i++) {
 		k = i <= nrows ? rkey[i] : i == nrows + 1 ? "floor_fork_us" : \
-		    i == nrows + 2 ? "floor_forks_s" : "floor_spawn_us"
+		    i == nrows + 2 ? "floor_fork_dyn_us" : \
+		    i == nrows + 3 ? "floor_forks_s" : "floor_spawn_us"
 		if (i > nrows) {
 			v = vals["floor", k]
 			sub(/^ /, "", v)
@@ -239,6 +240,8 @@ END {
 	printf "\nhost floor (same run, median of runs):\n"
 	printf "  bare fork+exit+wait of a minimal process, one loop (us): %s\n", \
 	    fmt(ffork)
+	printf "  the same, linked dynamically as socks5d is (us):         %s\n", \
+	    fmt(median(vals["floor", "floor_fork_dyn_us"]))
 	printf "  bare forks/s, one loop per core:                        %s\n", \
 	    fmt(frate)
 	printf "  posix_spawn+exec+wait of a minimal static program (us): %s\n", \
