@@ -242,20 +242,28 @@ bench_one() {
 	    --count $C1
 	# Server CPU over the c=32 run: the tree's utime+stime, children
 	# reaped included (treestat), before and after.
-	cpu0=
-	[ -n "$spid" ] && cpu0=$("$SB" treestat --server-pid "$spid" 2>/dev/null |
-	    sed -n 's/^cpu_s=//p')
+	cpu0= flt0=
+	if [ -n "$spid" ]; then
+		st=$("$SB" treestat --server-pid "$spid" 2>/dev/null)
+		cpu0=$(echo "$st" | sed -n 's/^cpu_s=//p')
+		flt0=$(echo "$st" | sed -n 's/^faults=//p')
+	fi
 	# shellcheck disable=SC2086
 	step "$ns" "$res" c32 120 sessions $pargs --dest $ECHO --concurrency 32 \
 	    --count $C32
 	if [ -n "$cpu0" ]; then
 		sleep 1   # the last workers exit and are reaped
-		cpu1=$("$SB" treestat --server-pid "$spid" 2>/dev/null |
-		    sed -n 's/^cpu_s=//p')
+		st=$("$SB" treestat --server-pid "$spid" 2>/dev/null)
+		cpu1=$(echo "$st" | sed -n 's/^cpu_s=//p')
+		flt1=$(echo "$st" | sed -n 's/^faults=//p')
 		ok=$(sed -n 's/^c32_ok=//p' "$res")
 		[ -n "$cpu1" ] && [ "${ok:-0}" -gt 0 ] &&
 			awk -v a="$cpu0" -v b="$cpu1" -v n="$ok" \
 			    'BEGIN { printf "c32_cpu_ms=%.3f\n", (b - a) * 1000 / n }' >>"$res"
+		# Page faults of the whole tree, reaped workers included.
+		[ -n "$flt0" ] && [ -n "$flt1" ] && [ "${ok:-0}" -gt 0 ] &&
+			awk -v a="$flt0" -v b="$flt1" -v n="$ok" \
+			    'BEGIN { printf "c32_faults=%.1f\n", (b - a) / n }' >>"$res"
 	fi
 
 	# CPU per GiB over all four throughput windows of this run.

@@ -62,6 +62,7 @@ struct sb_opts {
 struct sb_tree {
 	double cpu_s;      /* utime+stime(+cutime+cstime) of every process */
 	uint64_t pss_kib;  /* sum of smaps_rollup Pss over the tree */
+	uint64_t faults;   /* minflt+majflt(+cminflt+cmajflt) of every process */
 	int nproc;
 };
 
@@ -92,7 +93,7 @@ int sb_cmp_u32(const void *a, const void *b);
 /* sb_proc.c */
 int sb_tree_sample(pid_t root, bool want_pss, struct sb_tree *out);
 /* Slab + KernelStack + PageTables from /proc/meminfo, in KiB. */
-int sb_kernel_kib(uint64_t *out);
+int sb_kernel_kib(uint64_t *out, uint64_t *pagetables);
 
 /* Subcommands: each returns the process exit status. */
 int sb_serve(const char *kind, const struct sb_opts *o);

@@ -23,6 +23,7 @@ struct proc_ent {
 	pid_t pid;
 	pid_t ppid;
 	unsigned long long ticks; /* utime+stime+cutime+cstime */
+	unsigned long long faults; /* minflt+cminflt+majflt+cmajflt */
 	bool in_tree;
 };
 
@@ -46,15 +47,17 @@ read_stat(pid_t pid, struct proc_ent *e)
 
 	char state;
 	int ppid;
-	unsigned long long ut, st;
+	unsigned long long ut, st, mn, cmn, mj, cmj;
 	long long cut, cst;
 	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
 	 * cmajflt utime stime cutime cstime */
-	if (sscanf(p + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu"
-	    " %lld %lld", &state, &ppid, &ut, &st, &cut, &cst) != 6)
+	if (sscanf(p + 1, " %c %d %*d %*d %*d %*d %*u %llu %llu %llu %llu %llu"
+	    " %llu %lld %lld", &state, &ppid, &mn, &cmn, &mj, &cmj, &ut, &st,
+	    &cut, &cst) != 10)
 		return -1;
 	e->pid = pid;
 	e->ppid = ppid;
+	e->faults = mn + cmn + mj + cmj;
 	e->ticks = ut + st + (unsigned long long)(cut > 0 ? cut : 0) +
 	    (unsigned long long)(cst > 0 ? cst : 0);
 	e->in_tree = false;
@@ -138,6 +141,7 @@ sb_tree_sample(pid_t root, bool want_pss, struct sb_tree *out)
 			continue;
 		out->nproc++;
 		ticks += ents[i].ticks;
+		out->faults += ents[i].faults;
 		if (want_pss)
 			out->pss_kib += read_pss(ents[i].pid);
 	}
@@ -150,10 +154,10 @@ out:
 }
 
 int
-sb_kernel_kib(uint64_t *out)
+sb_kernel_kib(uint64_t *out, uint64_t *pagetables)
 {
 	char line[256];
-	unsigned long long v, sum = 0;
+	unsigned long long v, sum = 0, pt = 0;
 	int seen = 0;
 	FILE *f = fopen("/proc/meminfo", "re");
 	if (f == NULL)
@@ -164,12 +168,16 @@ sb_kernel_kib(uint64_t *out)
 		if (sscanf(line, "Slab: %llu kB", &v) == 1 ||
 		    sscanf(line, "KernelStack: %llu kB", &v) == 1 ||
 		    sscanf(line, "PageTables: %llu kB", &v) == 1) {
+			if (strncmp(line, "PageTables:", 11) == 0)
+				pt = v;
 			sum += v;
 			seen++;
 		}
 	}
 	fclose(f);
 	*out = sum;
+	if (pagetables != NULL)
+		*pagetables = pt;
 	return seen == 3 ? 0 : -1;
 }
 
@@ -182,9 +190,10 @@ sb_treestat(const struct sb_opts *o)
 		fprintf(stderr, "socksbench: no such process tree\n");
 		return 1;
 	}
-	(void)sb_kernel_kib(&kern);
-	printf("nproc=%d\ncpu_s=%.3f\npss_kib=%llu\nkernel_kib=%llu\n",
-	    t.nproc, t.cpu_s, (unsigned long long)t.pss_kib,
+	(void)sb_kernel_kib(&kern, NULL);
+	printf("nproc=%d\ncpu_s=%.3f\nfaults=%llu\npss_kib=%llu\n"
+	    "kernel_kib=%llu\n", t.nproc, t.cpu_s,
+	    (unsigned long long)t.faults, (unsigned long long)t.pss_kib,
 	    (unsigned long long)kern);
 	return 0;
 }

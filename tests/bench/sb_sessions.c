@@ -350,6 +350,7 @@ print_sessions(struct run *r, double elapsed)
 struct mem_sample {
 	struct sb_tree tree;
 	uint64_t kernel_kib;
+	uint64_t pagetables_kib;
 };
 
 static void
@@ -358,7 +359,7 @@ mem_sample(const struct sb_opts *o, struct mem_sample *m)
 	memset(m, 0, sizeof(*m));
 	/* meminfo first: walking /proc for a thousand workers creates proc
 	 * inodes and dentries, slab the sessions did not cost. */
-	(void)sb_kernel_kib(&m->kernel_kib);
+	(void)sb_kernel_kib(&m->kernel_kib, &m->pagetables_kib);
 	if (o->server_pid > 0)
 		(void)sb_tree_sample(o->server_pid, true, &m->tree);
 }
@@ -424,6 +425,11 @@ sb_sessions(const struct sb_opts *o, bool hold)
 		    (unsigned long long)during.kernel_kib,
 		    ((double)during.kernel_kib - (double)before.kernel_kib) /
 		    held);
+		/* Page tables alone: what one address space per client costs
+		 * beyond its kernel stack (README, Performance). */
+		printf("pagetables_per_session_kib=%.1f\n",
+		    ((double)during.pagetables_kib -
+		    (double)before.pagetables_kib) / held);
 		for (int i = 0; i < r.nslots; i++) {
 			if (r.slots[i].step != STEP_FREE)
 				close(r.slots[i].fd);
