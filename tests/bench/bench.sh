@@ -303,6 +303,7 @@ floor() {
 	    sed 's/^fork_us=/floor_fork_dyn_us=/' >>"$_res"
 	timeout 120 "$FLOOR" par "$(nproc)" "$FLOOR_N" | sed 's/^/floor_/' >>"$_res"
 	timeout 120 "$FLOOR" spawn "$FLOOR_N" | sed 's/^/floor_/' >>"$_res"
+	timeout 120 "$FLOOR" pages "$FLOOR_N" | sed 's/^/floor_/' >>"$_res"
 }
 
 start=$(date +%s)

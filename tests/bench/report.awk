@@ -134,10 +134,10 @@ function runs_table(    i, j, k, v) {
 	for (j = 1; j <= nsrv; j++)
 		printf " | %-20s", srv[j]
 	printf "\n"
-	for (i = 1; i <= nrows + 4; i++) {
-		k = i <= nrows ? rkey[i] : i == nrows + 1 ? "floor_fork_us" : \
-		    i == nrows + 2 ? "floor_fork_dyn_us" : \
-		    i == nrows + 3 ? "floor_forks_s" : "floor_spawn_us"
+	split("floor_fork_us floor_fork_dyn_us floor_forks_s floor_spawn_us " \
+	    "floor_page_read_us floor_page_cow_us floor_page_fresh_us", fkeys, " ")
+	for (i = 1; i <= nrows + 7; i++) {
+		k = i <= nrows ? rkey[i] : fkeys[i - nrows]
 		if (i > nrows) {
 			v = vals["floor", k]
 			sub(/^ /, "", v)
@@ -248,6 +248,12 @@ END {
 	    fmt(frate)
 	printf "  posix_spawn+exec+wait of a minimal static program (us): %s\n", \
 	    fmt(fspawn)
+	printf "  a child's first read of a page its parent touched (us): %s\n", \
+	    fmt(median(vals["floor", "floor_page_read_us"]))
+	printf "  its first write there, a copy-on-write fault (us):      %s\n", \
+	    fmt(median(vals["floor", "floor_page_cow_us"]))
+	printf "  its first write of a page nobody touched (us):          %s\n", \
+	    fmt(median(vals["floor", "floor_page_fresh_us"]))
 	s = median(vals["socks5d", "c32_cpu_ms"])
 	if (s != "" && ffork != "")
 		printf "  socks5d server CPU per session at c=32 = %.1fx the fork floor\n", \
