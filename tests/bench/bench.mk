@@ -2,7 +2,7 @@
 # Included by GNUmakefile (which declares .PHONY: bench); never part of
 # `make check`.  Everything goes to $(BUILD)/bench/ and $(BUILD)/bench.txt.
 #
-#   make bench                    3 runs of every figure (~12 minutes)
+#   make bench                    3 runs of every figure (12-22 minutes)
 #   BENCH_RUNS=5 make bench       more runs
 #   BENCH_QUICK=1 make bench      one short run: a smoke test of the harness
 #
