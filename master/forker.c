@@ -199,7 +199,8 @@ spare_take(struct forker *f, const uint8_t *buf, size_t len, int fd)
 		/* No more clients for it: the spare sees its end close, and
 		 * its exit report is for a spare, not an unknown pid.  The
 		 * forker sends one only after a client went to the one
-		 * before, so no other dropped spare is waiting here. */
+		 * before, or after reporting that one reaped, so no other
+		 * dropped spare is waiting here. */
 		ipc_close_passed(fd);
 		f->spare_dropped = (pid_t)pid;
 		return 0;
