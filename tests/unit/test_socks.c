@@ -138,6 +138,21 @@ test_request5(void)
 		a.port = 7;
 		socks_addr_format(&a, shown, sizeof(shown));
 		CHECK(strcmp(shown, "?:7") == 0, "addr format: unknown %s", shown);
+		a.atyp = ATYP_IPV6;
+		memset(a.ip, 0, sizeof(a.ip));
+		a.ip[0] = 0x20, a.ip[1] = 0x01, a.ip[2] = 0x0d, a.ip[3] = 0xb8;
+		a.ip[15] = 1;
+		a.port = 443;
+		socks_addr_format(&a, shown, sizeof(shown));
+		CHECK(strcmp(shown, "[2001:db8::1]:443") == 0,
+		    "addr format: ipv6 %s", shown);
+		socks_addr_format(&a, small, 6);
+		CHECK(strcmp(small, "[2001") == 0, "addr format: ipv6 cut to %s",
+		    small);
+		memcpy(small, "keep", 5);
+		socks_addr_format(&a, small, 0);
+		CHECK(strcmp(small, "keep") == 0,
+		    "addr format: no room, nothing written");
 	}
 
 	check_prefixes("request5 domain", p_req5, dom, sizeof(dom), &req);
