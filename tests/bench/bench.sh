@@ -342,7 +342,8 @@ versions() {
 	awk -v servers="socks5d sockd microsocks direct" -v c1="$C1" -v c32="$C32" \
 	    -v hold="$HOLD" -f tests/bench/report.awk "$WORK"/res/*
 	echo
-	echo "floor = tests/bench/forkfloor (static, minimal), $FLOOR_N iterations per loop, once per run;"
+	echo "floor = tests/bench/forkfloor (static, minimal; the dynamic row: the same program linked"
+	echo "as socks5d is), $FLOOR_N iterations per loop (pages: $FLOOR_N pages, 20 children), once per run;"
 	echo "server CPU per session = the server tree's CPU over the c=32 run / sessions (socksbench treestat)."
 	echo "chained: the same loads through two servers of one kind (socks5d -> socks5d with a"
 	echo "socks5 line; sockd -> sockd with a route statement); CPU is the front server's only"
