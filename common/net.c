@@ -28,9 +28,8 @@ net_put_decimal(char *p, uint64_t v)
 	return p;
 }
 
-/* s into buf as snprintf would: cut to fit, always terminated. */
-static void
-copy_cut(char *buf, size_t size, const char *s, size_t n)
+void
+net_copy_cut(char *buf, size_t size, const char *s, size_t n)
 {
 	if (size == 0)
 		return;
@@ -48,46 +47,48 @@ copy_cut(char *buf, size_t size, const char *s, size_t n)
  * page it touches is a page of its own.  IPv6 text (RFC 5952's zero
  * compression) stays inet_ntop's.
  */
+char *
+net_put_ip(char *p, int family, const uint8_t *ip)
+{
+	if (family == AF_INET) {
+		for (size_t i = 0; i < 4; i++) {
+			if (i > 0)
+				*p++ = '.';
+			p = net_put_decimal(p, ip[i]);
+		}
+		return p;
+	}
+	*p++ = '[';
+	if (inet_ntop(AF_INET6, ip, p, INET6_ADDRSTRLEN) == NULL)
+		*p = '\0';
+	p += strlen(p);
+	*p++ = ']';
+	return p;
+}
+
 void
 net_addr_format(const struct sockaddr *sa, char *buf, size_t size)
 {
 	char text[NET_ADDRSTR_MAX], *p = text;
-	const uint8_t *v4 = NULL;
-	uint16_t port;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 
 	switch (sa->sa_family) {
 	case AF_INET:
-		v4 = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+		p = net_put_ip(p, AF_INET, (const uint8_t *)&sin->sin_addr);
 		break;
-	case AF_INET6: {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-
-		port = ntohs(sin6->sin6_port);
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			v4 = &sin6->sin6_addr.s6_addr[12];
-			break;
-		}
-		*p++ = '[';
-		if (inet_ntop(AF_INET6, &sin6->sin6_addr, p,
-		    INET6_ADDRSTRLEN) == NULL)
-			*p = '\0';
-		p += strlen(p);
-		*p++ = ']';
+	case AF_INET6:
+		p = IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) ?
+		    net_put_ip(p, AF_INET, &sin6->sin6_addr.s6_addr[12]) :
+		    net_put_ip(p, AF_INET6, sin6->sin6_addr.s6_addr);
 		break;
-	}
 	default:
-		copy_cut(buf, size, "unknown", sizeof("unknown") - 1);
+		net_copy_cut(buf, size, "unknown", sizeof("unknown") - 1);
 		return;
 	}
-	for (size_t i = 0; v4 != NULL && i < 4; i++) {
-		if (i > 0)
-			*p++ = '.';
-		p = net_put_decimal(p, v4[i]);
-	}
 	*p++ = ':';
-	p = net_put_decimal(p, port);
-	copy_cut(buf, size, text, (size_t)(p - text));
+	p = net_put_decimal(p, net_addr_port(sa));
+	net_copy_cut(buf, size, text, (size_t)(p - text));
 }
 
 socklen_t

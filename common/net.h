@@ -19,6 +19,15 @@ void net_addr_format(const struct sockaddr *sa, char *buf, size_t size);
  * the end.  No snprintf: see net_addr_format. */
 char *net_put_decimal(char *p, uint64_t v);
 
+/* An address written at p, unterminated, returning the end: "a.b.c.d"
+ * for AF_INET (4 bytes at ip), "[v6]" for AF_INET6 (16 bytes; at most
+ * INET6_ADDRSTRLEN + 1 bytes written).  No snprintf: see net.c. */
+char *net_put_ip(char *p, int family, const uint8_t *ip);
+
+/* n bytes of s into buf as snprintf would: cut to fit, always
+ * terminated; nothing written when size is 0. */
+void net_copy_cut(char *buf, size_t size, const char *s, size_t n);
+
 /* The length of a sockaddr of its family (0 for an unknown family). */
 socklen_t net_addr_len(const struct sockaddr *sa);
 

@@ -361,18 +361,10 @@ socks_addr_format(const struct socks_addr *a, char *buf, size_t size)
 
 	switch (a->atyp) {
 	case ATYP_IPV4:
-		for (size_t i = 0; i < 4; i++) {
-			if (i > 0)
-				*p++ = '.';
-			p = net_put_decimal(p, a->ip[i]);
-		}
+		p = net_put_ip(p, AF_INET, a->ip);
 		break;
 	case ATYP_IPV6:
-		*p++ = '[';
-		if (inet_ntop(AF_INET6, a->ip, p, INET6_ADDRSTRLEN) == NULL)
-			*p = '\0';
-		p += strlen(p);
-		*p++ = ']';
+		p = net_put_ip(p, AF_INET6, a->ip);
 		break;
 	case ATYP_DOMAIN:
 		n = strnlen(a->name, sizeof(a->name) - 1);
@@ -385,13 +377,7 @@ socks_addr_format(const struct socks_addr *a, char *buf, size_t size)
 	}
 	*p++ = ':';
 	p = net_put_decimal(p, a->port);
-	if (size == 0)
-		return;
-	n = (size_t)(p - text);
-	if (n >= size)
-		n = size - 1;
-	memcpy(buf, text, n);
-	buf[n] = '\0';
+	net_copy_cut(buf, size, text, (size_t)(p - text));
 }
 
 int

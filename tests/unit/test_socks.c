@@ -149,6 +149,13 @@ test_request5(void)
 		socks_addr_format(&a, small, 6);
 		CHECK(strcmp(small, "[2001") == 0, "addr format: ipv6 cut to %s",
 		    small);
+		/* A client's IPv4-mapped request stays as it asked: IPv6. */
+		memset(a.ip, 0, sizeof(a.ip));
+		a.ip[10] = a.ip[11] = 0xff;
+		a.ip[12] = 192, a.ip[13] = 0, a.ip[14] = 2, a.ip[15] = 7;
+		socks_addr_format(&a, shown, sizeof(shown));
+		CHECK(strcmp(shown, "[::ffff:192.0.2.7]:443") == 0,
+		    "addr format: mapped ipv6 stays ipv6 %s", shown);
 		memcpy(small, "keep", 5);
 		socks_addr_format(&a, small, 0);
 		CHECK(strcmp(small, "keep") == 0,
