@@ -195,18 +195,14 @@ spare_take(struct forker *f, const uint8_t *buf, size_t len, int fd)
 		ipc_close_passed(fd);
 		return ERR_PROTO;
 	}
-	if (f->retiring) {
-		/* No more clients for it: the spare sees its end close, and
-		 * its exit report is for a spare, not an unknown pid.  The
-		 * forker sends one only after a client went to the one
-		 * before, or after reporting that one reaped, so no other
-		 * dropped spare is waiting here. */
-		ipc_close_passed(fd);
-		f->spare_dropped = (pid_t)pid;
-		return 0;
-	}
 	f->spare_pid = (pid_t)pid;
 	f->spare_chan = fd;
+	/* A retiring forker's spare gets no client: it is let go at once,
+	 * like the one forker_retire let go.  The forker sends a spare only
+	 * after a client went to the one before, or after reporting that one
+	 * reaped, so no other let-go spare's report is still due. */
+	if (f->retiring)
+		spare_release(f, true);
 	return 0;
 }
 
