@@ -165,14 +165,13 @@ sb_kernel_kib(uint64_t *out, uint64_t *pagetables)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		/* Slab holds socket structures, KernelStack a forked worker's
 		 * stack, PageTables its page tables: what PSS does not see. */
-		if (sscanf(line, "Slab: %llu kB", &v) == 1 ||
-		    sscanf(line, "KernelStack: %llu kB", &v) == 1 ||
-		    sscanf(line, "PageTables: %llu kB", &v) == 1) {
-			if (strncmp(line, "PageTables:", 11) == 0)
-				pt = v;
-			sum += v;
-			seen++;
-		}
+		if (sscanf(line, "PageTables: %llu kB", &v) == 1)
+			pt = v;
+		else if (sscanf(line, "Slab: %llu kB", &v) != 1 &&
+		    sscanf(line, "KernelStack: %llu kB", &v) != 1)
+			continue;
+		sum += v;
+		seen++;
 	}
 	fclose(f);
 	*out = sum;
