@@ -3,12 +3,14 @@
  * shared by the files that build it.  Nothing outside conf/ includes this;
  * the public contract is conf/conf.h.
  *
- * Files: conf.c (load, free, accessors, arena), lines.c (physical and
- * logical lines, fields, diagnostics), parse.c (one function per entry
- * kind), pattern.c (host and port patterns), lists.c (auth, command, user
- * and proxy lists), vars.c (set and the environment), var_values.c (the
- * set values that need parsing), iface.c (interface addresses), shadow.c
- * (lines that can never match), rules.c (the matcher).
+ * Files: load.c (the master's reading of a file or a buffer; the only
+ * conf/ file that uses NSS), conf.c (parse, free, accessors, arena),
+ * lines.c (physical and logical lines, fields, diagnostics), parse.c (one
+ * function per entry kind), pattern.c (host and port patterns), lists.c
+ * (auth, command, user and proxy lists), vars.c (set and the environment),
+ * var_values.c (the set values that need parsing), iface.c (interface
+ * addresses), shadow.c (lines that can never match), rules.c (the
+ * matcher).
  */
 #ifndef SOCKS5D_CONF_INT_H
 #define SOCKS5D_CONF_INT_H
@@ -139,7 +141,29 @@ struct conf {
 	struct arena_chunk *arena;   /* names, user lists, upstreams */
 };
 
-/* ---- conf.c: allocation ---- */
+/* ---- conf.c: parsing and allocation ---- */
+
+/* How a parse turns a TCP service name in a port (grammar 3.2, and the
+ * ports of SOCKS5_BINDINTFC, SOCKS5_UDPPORTRANGE and upstreams) into a
+ * number: true and *port (0-65535) when name is known.  name is
+ * NUL-terminated and already passed pat_service_name_ok.  The master asks
+ * NSS (load.c); the session image only the table it was handed (sealed.c),
+ * for a static binary must not load NSS modules. */
+typedef bool conf_service_fn(void *ctx, const char *name, unsigned *port);
+struct conf_services {
+	conf_service_fn *fn;
+	void *ctx;
+};
+
+/* The parser behind every entry point: file is the path or name as given
+ * (diagnostics; its base name becomes conf_name), buf[0..len) the text,
+ * world_readable whether the file's mode lets group or others read it (a
+ * SOCKS5_PASSWD line then warns), services the port-name lookup for this
+ * parse (NULL: every name is an unknown service).  Returns 0 and *out, or
+ * ERR_CONFIG / ERR_NOMEM with *out NULL, as conf_parse does. */
+int parse_common(const char *file, const void *buf, size_t len,
+    unsigned flags, bool world_readable, const struct conf_services *services,
+    struct conf **out, conf_diag_fn *diag, void *ctx);
 
 /* Zeroed, suitably aligned bytes that live until conf_free; NULL when out
  * of memory. */
@@ -218,6 +242,14 @@ int pat_host(struct parser *p, const struct field *f, struct hostpat *out);
 int pat_port(struct parser *p, const struct field *f, struct portpat *out);
 /* A port number or TCP service name (no ranges); 0 is refused. */
 int pat_port_value(const char *s, size_t len, uint16_t *out);
+/* Install next as the port-name lookup of the parse in progress (NULL:
+ * none) and return the one it replaces; parse_common puts that back. */
+const struct conf_services *pat_services_swap(
+    const struct conf_services *next);
+/* What may be a service name: 1-63 bytes of [A-Za-z0-9._+-], not all
+ * digits. */
+#define CONF_SERVICE_NAME_MAX 63
+bool pat_service_name_ok(const char *s, size_t len);
 /* Strict IPv4 dotted quad (leading zeros are decimal, grammar 3.1). */
 bool pat_ipv4(const char *s, size_t len, uint32_t *out);
 /* A host name: labels of [A-Za-z0-9_-], 1-63 bytes, at most 253 bytes in

@@ -2,14 +2,18 @@
  * Host and port patterns (grammar 3.1, 3.2) compiled to their binary form:
  * host patterns to a mask in the 128-bit address space of conf_int.h or a
  * lower-case name, port patterns to an inclusive range.  Service names are
- * looked up here, at load, so that matching never touches the services
- * database (a chrooted worker could not).
+ * looked up at load, so that matching never touches the services database
+ * (a chrooted worker could not); through the lookup the parse in progress
+ * installed, never through NSS here, so that the session image, which is
+ * static and must carry no NSS code, can link this file.
+ *
+ * Globals: that lookup (services), set by parse_common for one parse and
+ * put back after it; every process that parses is single-threaded.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -403,13 +407,24 @@ pat_host(struct parser *p, const struct field *f, struct hostpat *out)
 
 enum port_rc { PORT_OK, PORT_SYNTAX, PORT_RANGE, PORT_SERVICE };
 
-static bool
-service_name_ok(const char *s, size_t len)
+static const struct conf_services *services;
+
+const struct conf_services *
+pat_services_swap(const struct conf_services *next)
+{
+	const struct conf_services *prev = services;
+
+	services = next;
+	return prev;
+}
+
+bool
+pat_service_name_ok(const char *s, size_t len)
 {
 	size_t i;
 	bool digits_only = true;
 
-	if (len == 0 || len > 63)
+	if (len == 0 || len > CONF_SERVICE_NAME_MAX)
 		return false;
 	for (i = 0; i < len; i++) {
 		char ch = s[i];
@@ -424,23 +439,18 @@ service_name_ok(const char *s, size_t len)
 	return !digits_only;
 }
 
-/* getservbyname_r(name, "tcp"): the reentrant form, so that loading does
- * not disturb any other user of the static servent. */
+/* A TCP service name through the installed lookup; with none, every name
+ * is unknown. */
 static bool
 service_port(const char *s, size_t len, unsigned *out)
 {
-	char name[64], buf[2048];
-	struct servent ent, *res = NULL;
+	char name[CONF_SERVICE_NAME_MAX + 1];
 
-	if (!service_name_ok(s, len))
+	if (services == NULL || !pat_service_name_ok(s, len))
 		return false;
 	memcpy(name, s, len);
 	name[len] = '\0';
-	if (getservbyname_r(name, "tcp", &ent, buf, sizeof(buf), &res) != 0 ||
-	    res == NULL)
-		return false;
-	*out = ntohs((uint16_t)res->s_port);
-	return true;
+	return services->fn(services->ctx, name, out) && *out <= 65535;
 }
 
 /* One port: a number or a service name.  At an exclusive range end, -1 and
@@ -464,7 +474,7 @@ port_value(const char *s, size_t len, bool exclusive_end, long *out)
 		*out = v;
 		return PORT_OK;
 	}
-	if (!service_name_ok(s, len))
+	if (!pat_service_name_ok(s, len))
 		return PORT_SYNTAX;
 	if (!service_port(s, len, &v))
 		return PORT_SERVICE;
