@@ -158,8 +158,9 @@ int conf_load(const char *path, struct conf **out, conf_diag_fn *diag,
     void *ctx);
 
 /* The same from a buffer (unit tests and the fuzzer); name is used in
- * diagnostics and in conf_name().  Does not touch the file system
- * except the services database and, for interface lines, getifaddrs(). */
+ * diagnostics and in conf_name().  Does not touch the file system except
+ * the services database (through NSS, for port names) and, for interface
+ * lines, getifaddrs(). */
 int conf_parse(const char *name, const void *buf, size_t len,
     struct conf **out, conf_diag_fn *diag, void *ctx);
 
@@ -184,6 +185,43 @@ int conf_parse_flags(const char *name, const void *buf, size_t len,
     unsigned flags, struct conf **out, conf_diag_fn *diag, void *ctx);
 int conf_load_flags(const char *path, unsigned flags, struct conf **out,
     conf_diag_fn *diag, void *ctx);
+
+/*
+ * The master execs a static session image (the forker and its workers)
+ * that must work from exactly the configuration the master loaded, and
+ * must not carry NSS (a static glibc's NSS dlopen()s libnss_*.so).  So
+ * the master hands it the text it parsed with every port name already
+ * answered, in a memfd nobody can change any more:
+ *
+ * conf_load_flags, and on success also *sealed: a sealed memfd (O_CLOEXEC)
+ * holding what the session image needs to parse exactly this configuration
+ * again: the path as given, the flags, the file's bytes, and every port
+ * name resolved while parsing with the port it got.  *sealed is -1 and
+ * *out NULL on any failure.  Fails as conf_load_flags does, and also with
+ * ERR_CONFIG for a path longer than 4095 bytes, unknown flag bits, or a
+ * file naming more than 128 distinct services (line 0), and ERR_SYS when
+ * the memfd cannot be made.  A service whose port is 0 is unknown here.
+ * The memfd holds the file's bytes, so SOCKS5_PASSWD too: pass it only to
+ * the image.
+ */
+int conf_load_sealed(const char *path, unsigned flags, struct conf **out,
+    int *sealed, conf_diag_fn *diag, void *ctx);
+
+/*
+ * In the session image: parse what conf_load_sealed sealed.  Port names
+ * come from the sealed table only (no NSS); the environment is read as in
+ * the master (the image is exec'd with the master's environment).  Refuses
+ * (ERR_PROTO) an fd that is not a memfd sealed against write, grow and
+ * shrink, or whose contents do not decode.  Otherwise returns what
+ * conf_parse would (ERR_SYS if fd cannot be read), with the master's
+ * warnings again: diagnostics name the sealed path and its lines, a name
+ * missing from the table is an unknown service.  Interface lines are
+ * resolved again through getifaddrs().  Reads fd with pread from offset 0
+ * and does not close it.  SOCKS5_PWDFILE is not looked at again: the
+ * master's load checked it.
+ */
+int conf_parse_sealed(int fd, struct conf **out, conf_diag_fn *diag,
+    void *ctx);
 
 /* Frees everything conf owns; NULL is accepted. */
 void conf_free(struct conf *conf);

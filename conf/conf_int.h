@@ -1,7 +1,8 @@
 /*
  * Internal to conf/: the compiled form of socks5.conf and the parser state
- * shared by the files that build it.  Nothing outside conf/ includes this;
- * the public contract is conf/conf.h.
+ * shared by the files that build it.  Nothing outside conf/ includes this
+ * but the sealed format's unit test and fuzzer; the public contract is
+ * conf/conf.h.
  *
  * Files: load.c (the master's reading of a file or a buffer; the only
  * conf/ file that uses NSS), conf.c (parse, free, accessors, arena),
@@ -10,7 +11,7 @@
  * (auth, command, user and proxy lists), vars.c (set and the environment),
  * var_values.c (the set values that need parsing), iface.c (interface
  * addresses), shadow.c (lines that can never match), rules.c (the
- * matcher).
+ * matcher), sealed.c (the session image's copy of a loaded file).
  */
 #ifndef SOCKS5D_CONF_INT_H
 #define SOCKS5D_CONF_INT_H
@@ -28,6 +29,9 @@
 #define CONF_FILE_MAX (64u << 20) /* conf_load refuses larger files */
 #define CONF_NAME_MAX 253       /* longest DNS name without the final dot */
 #define CONF_USER_MAX 255       /* RFC 1929 ULEN */
+/* Every CONF_PARSE_* bit (a sealed configuration refuses any other). */
+#define CONF_PARSE_KNOWN (CONF_PARSE_ASSUME_OWNED | CONF_PARSE_NO_ENV | \
+	CONF_PARSE_UNKNOWN_VAR_WARNS)
 
 /*
  * An address in one 128-bit space: IPv4 is stored as the IPv4-mapped IPv6
@@ -305,5 +309,47 @@ enum shadow_section { SH_BAN, SH_AUTH, SH_IFACE, SH_PROXY, SH_ACL,
 int shadow_add(struct parser *p, enum shadow_section s);
 void shadow_release(struct parser *p);
 bool hostpat_covers(const struct hostpat *wide, const struct hostpat *narrow);
+
+/* ---- sealed.c: what conf_load_sealed hands the session image ---- */
+
+/* 128 distinct port names: more than any configuration writes (Debian's
+ * /etc/services has some 220 TCP entries in all), and the table stays a
+ * fixed 8 KiB array the image searches linearly.  A file that needs more
+ * fails conf_load_sealed at line 0. */
+#define CONF_SEALED_SVC_MAX 128
+#define CONF_SEALED_PATH_MAX 4095   /* PATH_MAX less its NUL */
+
+struct conf_sealed_svc {
+	char name[CONF_SERVICE_NAME_MAX + 1];
+	uint16_t port;                  /* 1-65535 */
+};
+
+/* A decoded (or to be encoded) sealed configuration. */
+struct conf_sealed {
+	unsigned flags;                 /* CONF_PARSE_* of the master's load */
+	bool world_readable;            /* the file's mode, for the warning */
+	char path[CONF_SEALED_PATH_MAX + 1];    /* as given to conf_load */
+	size_t n_svc;
+	struct conf_sealed_svc svc[CONF_SEALED_SVC_MAX];
+	const uint8_t *file;            /* decoded: inside the input buffer */
+	size_t file_len;
+};
+
+/* The encoding's exact size, and the encoding into buf[0..cap): 0 and
+ * *len, ERR_RANGE when s holds what the decoder would refuse (so every
+ * encoding decodes), ERR_NOSPACE when cap is short. */
+size_t conf_sealed_size(const struct conf_sealed *s);
+int conf_sealed_encode(const struct conf_sealed *s, void *buf, size_t cap,
+    size_t *len);
+/* buf[0..len) into *out (file points into buf); ERR_PROTO for anything
+ * but an encoding of the format sealed.c describes. */
+int conf_sealed_decode(const void *buf, size_t len, struct conf_sealed *out);
+/* The port s's table gives name: true and *port, or false. */
+bool conf_sealed_lookup(const struct conf_sealed *s, const char *name,
+    unsigned *port);
+/* Parse s's text as conf_load parsed it, port names from s's table only
+ * (s is not changed). */
+int conf_sealed_parse(struct conf_sealed *s, struct conf **out,
+    conf_diag_fn *diag, void *ctx);
 
 #endif

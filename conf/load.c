@@ -1,11 +1,14 @@
 /*
  * The master's side of loading: open and read socks5.conf (conf_load), or
  * take a buffer (conf_parse: tests, the fuzzer), and parse it with port
- * names looked up in the services database.  This is the only conf/ file
+ * names looked up in the services database; conf_load_sealed also seals
+ * what it read, and the names it resolved, for the session image
+ * (sealed.c defines the format).  This is the only conf/ file
  * that calls NSS: the static session image links the rest of conf/ and
  * must not pull in getservbyname_r, which a static glibc serves by
  * dlopen()ing libnss_*.so.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 
@@ -178,10 +181,98 @@ pwdfile_gate(struct parser *p, const struct conf *conf)
 	return 0;
 }
 
-int
-conf_load_flags(const char *path, unsigned flags, struct conf **out,
-    conf_diag_fn *diag, void *ctx)
+/* conf_load_sealed's lookup: NSS, as conf_load's, writing every name it
+ * resolved into the table the image gets (once; later uses of a name are
+ * answered from the table, so one load cannot see two ports for it). */
+struct recorder {
+	struct conf_sealed *sealed;
+	bool full;          /* a name found no room: the load fails */
+};
+
+static bool
+recording_service(void *ctx, const char *name, unsigned *port)
 {
+	struct recorder *rec = ctx;
+	struct conf_sealed *s = rec->sealed;
+	struct conf_sealed_svc *svc;
+
+	if (conf_sealed_lookup(s, name, port))
+		return true;
+	/* A service on port 0 is no port the table can carry: unknown here
+	 * as in the image, so both parse the same. */
+	if (!nss_service(NULL, name, port) || *port == 0)
+		return false;
+	if (s->n_svc == CONF_SEALED_SVC_MAX) {
+		/* Answer anyway, so the parse reports what it would. */
+		rec->full = true;
+		return true;
+	}
+	svc = &s->svc[s->n_svc++];
+	memcpy(svc->name, name, strlen(name) + 1);
+	svc->port = (uint16_t)*port;
+	return true;
+}
+
+/* s encoded into a new memfd, sealed so that neither the master nor the
+ * image can change it any more (F_SEAL_SEAL: nor the seals), and wound
+ * back to offset 0 for a reader that uses read rather than pread. */
+static int
+seal_write(struct parser *p, const struct conf_sealed *s, int *sealed)
+{
+	size_t size = conf_sealed_size(s), len = 0, off = 0;
+	uint8_t *enc;
+	ssize_t n;
+	int fd = -1, rc;
+
+	if ((enc = malloc(size)) == NULL) {
+		parser_diag_at(p, 0, true, "out of memory");
+		return ERR_NOMEM;
+	}
+	if ((rc = conf_sealed_encode(s, enc, size, &len)) != 0) {
+		parser_diag_at(p, 0, true, "cannot seal the configuration: %s",
+		    err_str(rc));
+		goto out;
+	}
+	rc = ERR_SYS;
+	fd = memfd_create("socks5d-conf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		goto sys;
+	while (off < len) {
+		if ((n = write(fd, enc + off, len - off)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			goto sys;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+		goto sys;
+	*sealed = fd;
+	fd = -1;
+	rc = 0;
+	goto out;
+sys:
+	parser_diag_at(p, 0, true, "cannot seal the configuration: %s",
+	    strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	/* The encoding holds the file's bytes. */
+	explicit_bzero(enc, size);
+	free(enc);
+	return rc;
+}
+
+/* conf_load_flags; with rec, port names go through rec and a successful
+ * load is also sealed into *sealed. */
+static int
+load(const char *path, unsigned flags, struct recorder *rec,
+    struct conf **out, int *sealed, conf_diag_fn *diag, void *ctx)
+{
+	const struct conf_services recording = { recording_service, rec };
 	struct parser p;
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -196,14 +287,69 @@ conf_load_flags(const char *path, unsigned flags, struct conf **out,
 	if ((rc = read_file(&p, path, &buf, &len, &world_readable)) != 0)
 		return rc;
 	rc = parse_common(path, buf, len, flags, world_readable,
-	    &nss_services, out, diag, ctx);
+	    rec != NULL ? &recording : &nss_services, out, diag, ctx);
+	if (rc == 0 && rec != NULL && rec->full) {
+		parser_diag_at(&p, 0, true, "more than %u distinct service "
+		    "names in ports (write some as numbers)",
+		    CONF_SEALED_SVC_MAX);
+		rc = ERR_CONFIG;
+	}
+	if (rc == 0)
+		rc = pwdfile_gate(&p, *out);
+	if (rc == 0 && rec != NULL) {
+		rec->sealed->flags = flags;
+		rec->sealed->world_readable = world_readable;
+		memcpy(rec->sealed->path, path, strlen(path) + 1);
+		rec->sealed->file = buf;
+		rec->sealed->file_len = len;
+		rc = seal_write(&p, rec->sealed, sealed);
+	}
 	/* The buffer may hold SOCKS5_PASSWD. */
 	explicit_bzero(buf, len);
 	free(buf);
-	if (rc == 0 && (rc = pwdfile_gate(&p, *out)) != 0) {
+	if (rc != 0) {
 		conf_free(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+int
+conf_load_flags(const char *path, unsigned flags, struct conf **out,
+    conf_diag_fn *diag, void *ctx)
+{
+	return load(path, flags, NULL, out, NULL, diag, ctx);
+}
+
+int
+conf_load_sealed(const char *path, unsigned flags, struct conf **out,
+    int *sealed, conf_diag_fn *diag, void *ctx)
+{
+	struct recorder rec = { NULL, false };
+	struct parser p;
+	int rc;
+
+	*out = NULL;
+	*sealed = -1;
+	memset(&p, 0, sizeof(p));
+	p.file = path;
+	p.diag = diag;
+	p.diag_ctx = ctx;
+	/* Refused before the file is read: the image could not be given
+	 * what this load would be. */
+	if (strlen(path) > CONF_SEALED_PATH_MAX ||
+	    (flags & ~CONF_PARSE_KNOWN) != 0) {
+		parser_diag_at(&p, 0, true, "cannot seal the configuration: %s",
+		    (flags & ~CONF_PARSE_KNOWN) != 0 ? "unknown flags" :
+		    "path longer than 4095 bytes");
+		return ERR_CONFIG;
+	}
+	if ((rec.sealed = calloc(1, sizeof(*rec.sealed))) == NULL) {
+		parser_diag_at(&p, 0, true, "out of memory");
+		return ERR_NOMEM;
+	}
+	rc = load(path, flags, &rec, out, sealed, diag, ctx);
+	free(rec.sealed);
 	return rc;
 }
 
