@@ -18,13 +18,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,152 +45,35 @@ struct sandbox {
 	struct sock_fprog forker_prog; /* the forker: prog plus sc_forker */
 };
 
-/* The chroot must be a directory only root can change: a worker that could
- * write there could plant files for the next one (or a hard link target). */
-static int
-root_dir_check(void)
-{
-	struct stat st;
-
-	if (mkdir("/run/socks5d", 0755) == -1 && errno != EEXIST) {
-		log_warn("mkdir /run/socks5d");
-		return ERR_SYS;
-	}
-	if (mkdir(SANDBOX_ROOT_DIR, 0755) == -1 && errno != EEXIST) {
-		log_warn("mkdir %s", SANDBOX_ROOT_DIR);
-		return ERR_SYS;
-	}
-	if (lstat(SANDBOX_ROOT_DIR, &st) == -1) {
-		log_warn("%s", SANDBOX_ROOT_DIR);
-		return ERR_SYS;
-	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		log_warnx("%s must be a directory owned by root and writable "
-		    "by nobody else (mode %o, owner %u)", SANDBOX_ROOT_DIR,
-		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
-		return ERR_CONFIG;
-	}
-	/* Empty: whatever lay there would be every worker's to read. */
-	{
-		DIR *dir = opendir(SANDBOX_ROOT_DIR);
-		struct dirent *de;
-		bool empty = dir != NULL;
-
-		while (dir != NULL && (de = readdir(dir)) != NULL)
-			if (strcmp(de->d_name, ".") != 0 &&
-			    strcmp(de->d_name, "..") != 0)
-				empty = false;
-		if (dir != NULL)
-			closedir(dir);
-		if (!empty) {
-			log_warnx("%s must be empty: workers are chrooted "
-			    "there", SANDBOX_ROOT_DIR);
-			return ERR_CONFIG;
-		}
-	}
-	if (lstat("/run/socks5d", &st) == -1 || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		log_warnx("/run/socks5d must be owned by root and writable by "
-		    "nobody else");
-		return ERR_CONFIG;
-	}
-	return 0;
-}
-
-/*
- * The resolver and the audit logger run as a user of their own, as
- * OpenSSH's privsep child runs as sshd: kill(2) is allowed within one uid,
- * so a resolver sharing the workers' (NSS modules, no chroot: the weakest
- * sandbox) could end or stop every session, and a SIGSEGV it sent would
- * penalise the worker's client (issue 12 finding 4).  The group differs
- * too, or it would share what the system lets that group touch.  No
- * fallback to the workers' user: as sshd's missing privsep user, a
- * missing helper user refuses the start.
- */
-static int
-helper_ids(struct sandbox *sb, const char *name, const char *worker_user)
-{
-	const struct passwd *pw;
-
-	if ((pw = getpwnam(name)) == NULL) {
-		log_warnx("SOCKS5_HELPER_USER %s: no such user (the resolver "
-		    "and the audit logger run as it); create it with: adduser "
-		    "--system --group --no-create-home %s", name, name);
-		return ERR_CONFIG;
-	}
-	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
-		log_warnx("SOCKS5_HELPER_USER %s: the resolver and the audit "
-		    "logger must not run as root or in group root", name);
-		return ERR_CONFIG;
-	}
-	if (pw->pw_uid == sb->uid) {
-		log_warnx("SOCKS5_HELPER_USER %s is the workers' user (-u %s): "
-		    "the resolver and the audit logger need a user of their "
-		    "own, so that they cannot signal a worker", name,
-		    worker_user);
-		return ERR_CONFIG;
-	}
-	if (pw->pw_gid == sb->gid) {
-		log_warnx("SOCKS5_HELPER_USER %s has the workers' group (gid "
-		    "%u, -u %s): give it a group of its own (adduser --system "
-		    "--group)", name, (unsigned)pw->pw_gid, worker_user);
-		return ERR_CONFIG;
-	}
-	sb->helper_uid = pw->pw_uid;
-	sb->helper_gid = pw->pw_gid;
-	return 0;
-}
-
 int
-sandbox_prepare(const char *user, const char *helper_user,
-    struct sandbox **out)
+sandbox_adopt(const struct sandbox_ids *ids, struct sandbox **out)
 {
 	struct sandbox *sb;
-	struct passwd *pw;
 	int rc;
 
 	*out = NULL;
 	if ((sb = calloc(1, sizeof(*sb))) == NULL)
 		return ERR_NOMEM;
-	sb->privileged = geteuid() == 0;
-	if (user == NULL)
-		user = "nobody";
-	if ((pw = getpwnam(user)) == NULL) {
-		log_warnx("unknown user '%s' (-u)", user);
-		free(sb);
-		return ERR_CONFIG;
-	}
-	if (sb->privileged && pw->pw_uid == 0) {
-		log_warnx("-u %s: workers must not run as root", user);
-		free(sb);
-		return ERR_CONFIG;
-	}
-	sb->uid = pw->pw_uid;
-	sb->gid = pw->pw_gid;
-	/* Not root: no one changes ids (the warning below says so). */
-	sb->helper_uid = sb->privileged ? 0 : geteuid();
-	sb->helper_gid = sb->privileged ? 0 : getegid();
-	if (sb->privileged && (rc = helper_ids(sb, helper_user, user)) != 0) {
-		free(sb);
-		return rc;
-	}
-	if (sb->privileged && (rc = root_dir_check()) != 0) {
-		free(sb);
-		return rc;
-	}
-	if (!sb->privileged)
-		log_warnx("not started as root: workers are not chrooted and "
-		    "they and the helpers keep this user (-u and "
-		    "SOCKS5_HELPER_USER do not apply); no_new_privs, rlimits "
-		    "and seccomp still apply");
+	sb->uid = ids->uid;
+	sb->gid = ids->gid;
+	sb->helper_uid = ids->helper_uid;
+	sb->helper_gid = ids->helper_gid;
+	sb->privileged = ids->privileged;
 	if ((rc = sandbox_filter_build(&sb->prog, false)) != 0 ||
 	    (rc = sandbox_filter_build(&sb->forker_prog, true)) != 0) {
-		free(sb);
+		sandbox_free(sb);
 		return rc;
 	}
 	*out = sb;
 	return 0;
+}
+
+void
+sandbox_ids_get(const struct sandbox *sb, struct sandbox_ids *ids)
+{
+	*ids = (struct sandbox_ids){ .uid = sb->uid, .gid = sb->gid,
+	    .helper_uid = sb->helper_uid, .helper_gid = sb->helper_gid,
+	    .privileged = sb->privileged };
 }
 
 void

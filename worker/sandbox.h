@@ -17,7 +17,7 @@ struct sandbox;
 #define SANDBOX_ROOT_DIR "/run/socks5d/empty"
 
 /*
- * In the master, once: look up user (the -u user; NULL means "nobody")
+ * In the master, once (worker/sandbox_prepare.c): look up user (the -u user; NULL means "nobody")
  * and, when root, helper_user (SOCKS5_HELPER_USER: the resolver's and the
  * audit logger's, which must exist and differ from user in uid and gid),
  * check or create the chroot directory (when root), and compile the seccomp
@@ -27,6 +27,20 @@ struct sandbox;
  */
 int sandbox_prepare(const char *user, const char *helper_user,
     struct sandbox **out);
+
+/* What sandbox_prepare looked up, all the session image (forker/image.c)
+ * needs to build the same sandbox without NSS. */
+struct sandbox_ids {
+	uid_t uid, gid;                /* the workers' (-u) */
+	uid_t helper_uid;              /* SOCKS5_HELPER_USER's */
+	gid_t helper_gid;
+	bool privileged;               /* started as root */
+};
+
+/* A sandbox from ids already checked (sandbox_prepare's, or the master's
+ * in the image): compiles both filters.  0, or an error after logging. */
+int sandbox_adopt(const struct sandbox_ids *ids, struct sandbox **out);
+void sandbox_ids_get(const struct sandbox *sb, struct sandbox_ids *ids);
 
 /* Free what sandbox_prepare made (at the master's exit). */
 void sandbox_free(struct sandbox *sb);
