@@ -53,11 +53,6 @@ int helper_start(struct helper *h, const struct conf *conf, uid_t uid,
 /* Master side: forget a helper that exited (closes its door). */
 void helper_gone(struct helper *h);
 
-/* Codec of the resolver answer, shared by both sides and the fuzzer
- * (addresses in it: ipc_addr_get, common/ipc.h). */
-int resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
-    struct sockaddr_storage *addrs, size_t max, size_t *n, uint8_t *status);
-
 /* Decode an IPC_AUTH_USERPASS payload (authd side); ERR_PROTO when
  * malformed.  The password is wiped from up on failure. */
 struct socks5_userpass;

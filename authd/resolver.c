@@ -61,31 +61,6 @@ on_resolve_timeout(int sig)
 	_exit(0);
 }
 
-int
-resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
-    struct sockaddr_storage *addrs, size_t max, size_t *n, uint8_t *status)
-{
-	uint8_t count;
-	struct rd r;
-
-	*n = 0;
-	rd_init(&r, buf, len);
-	if (rd_u8(&r, status) != 0 || rd_u8(&r, &count) != 0)
-		return ERR_PROTO;
-	if (count > IPC_ADDRS_MAX || (*status == 0) != (count > 0))
-		return ERR_PROTO;
-	for (uint8_t i = 0; i < count; i++) {
-		struct sockaddr_storage ss;
-
-		if (ipc_addr_get(&r, &ss) != 0)
-			return ERR_PROTO;
-		net_addr_set_port(&ss, port);
-		if (*n < max)
-			addrs[(*n)++] = ss;
-	}
-	return rd_end(&r);
-}
-
 void
 resolver_serve_channel(int chan, const struct conf *conf)
 {

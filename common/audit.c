@@ -493,3 +493,27 @@ audit_limit_tick(struct audit_limit *l)
 		l->written = 0;
 	}
 }
+
+void
+audit_post_wrap_none(const struct sockaddr *client)
+{
+	struct audit_rec rec = AUDIT_REC("wrap");
+
+	rec.decision = "permit";
+	rec.client = client;
+	rec.reason = "no rules in the hosts_access tables";
+	rec.pid = getpid();
+	(void)audit_post(&rec);
+}
+
+void
+audit_post_accept(const struct sockaddr *client)
+{
+	struct audit_rec rec = AUDIT_REC("accept");
+
+	rec.decision = "permit";
+	rec.client = client;
+	rec.pid = getpid();
+	/* No reply follows it: the request record's wait covers it. */
+	(void)audit_post(&rec);
+}

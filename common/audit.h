@@ -105,6 +105,13 @@ int audit_write(const struct audit_rec *rec);
  * Returns 0 once the record is on its way, ERR_SYS if it cannot be sent. */
 int audit_post(const struct audit_rec *rec);
 
+/* The two records every session starts with, posted by its worker before
+ * it reads a byte (whichever process forked it): "wrap" permitted because
+ * the hosts_access tables hold no rule (master/wrap.c runs them when they
+ * do), and "accept".  client may be NULL (inetd, a pipe). */
+void audit_post_wrap_none(const struct sockaddr *client);
+void audit_post_accept(const struct sockaddr *client);
+
 enum { AUDIT_ACK_TIMEOUT_MS = 5000 };
 
 /*

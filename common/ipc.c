@@ -62,6 +62,8 @@ static const struct ipc_msgdef ipc_table[] = {
 	{ IPC_RETIRE, FROM_MASTER, 0, 0, 0, "retire" },
 	{ IPC_SPARE, FROM_FORKER, IPC_PID_LEN, IPC_PID_LEN, 1, "spare" },
 	{ IPC_TAKEN, FROM_MASTER, IPC_PID_LEN, IPC_PID_LEN, 0, "taken" },
+	{ IPC_IMAGE_SETUP, FROM_MASTER, IPC_IMAGE_SETUP_LEN,
+	    IPC_IMAGE_SETUP_LEN, 0, "image-setup" },
 	{ IPC_UPSTREAM_DOWN, FROM_WORKER, IPC_UPSTREAM_DOWN_LEN,
 	    IPC_UPSTREAM_DOWN_LEN, 0, "upstream-down" },
 	{ IPC_AUDIT_RECORD, FROM_WORKER, 2, IPC_AUDIT_RECORD_MAX, 0,

@@ -110,7 +110,8 @@ enum ipc_type {
 	IPC_VERDICT = 29,         /* master -> worker: enum limit_verdict */
 	IPC_SPARE = 30,           /* forker -> master: a spare's pid, + its fd */
 	IPC_TAKEN = 31,           /* master -> forker: that spare has a client */
-	IPC_TYPE_MAX = 32,
+	IPC_IMAGE_SETUP = 32,     /* master -> session image: ids, fd numbers */
+	IPC_TYPE_MAX = 33,
 };
 
 /*
@@ -211,6 +212,13 @@ enum {
 	IPC_FORKED_LEN = 8,       /* id (u32), pid (u32) */
 	IPC_REAPED_LEN = 8,       /* pid (u32), wait status (u32) */
 	IPC_PID_LEN = 4,          /* IPC_SPARE, IPC_TAKEN: pid (u32) */
+	IPC_IMAGE_ABI = 1,
+	IPC_IMAGE_VERSION_LEN = 16,
+	/* ABI u32, version, four ids (u32), privileged u8, relay_copy u8,
+	 * health generation u32, IPC_IMAGE_FDS descriptor numbers (u32). */
+	IPC_IMAGE_FDS = 8,
+	IPC_IMAGE_SETUP_LEN = 4 + IPC_IMAGE_VERSION_LEN + 16 + 2 + 4 +
+	    4 * IPC_IMAGE_FDS,
 	IPC_NEGOTIATED_LEN = 4,   /* session id (u32) */
 	IPC_REAL_CLIENT_LEN = 4 + IPC_ADDR_LEN + 2,   /* id, endpoint */
 	IPC_VERDICT_LEN = 1,
@@ -268,6 +276,42 @@ int ipc_reaped_get(const uint8_t *buf, size_t len, struct ipc_reaped *out);
 /* IPC_SPARE and IPC_TAKEN: one pid, never 0. */
 int ipc_pid_put(struct wr *w, uint32_t pid);
 int ipc_pid_get(const uint8_t *buf, size_t len, uint32_t *pid);
+
+/*
+ * IPC_IMAGE_SETUP: the first message on a forker's channel when the
+ * master exec'd the session image (forker/image.c) for it.  The
+ * descriptors are not passed with it: the image inherits them across
+ * execve at the numbers named here (the master cleared their close-on-exec
+ * flag in the child), and checks each before use.  -1: none.
+ */
+enum ipc_image_fd {
+	IMAGE_FD_CONF = 0,        /* conf_load_sealed's memfd; never -1 */
+	IMAGE_FD_HEALTH_PAGE,     /* the health page, read-only */
+	IMAGE_FD_HEALTH_REPORT,   /* workers' IPC_UPSTREAM_DOWN socket */
+	IMAGE_FD_AUDIT_DOOR,
+	IMAGE_FD_SYSLOG,
+	IMAGE_FD_AUTHD_DOOR,
+	IMAGE_FD_RESOLVER_DOOR,
+	IMAGE_FD_MASTER_DOOR,
+};
+struct ipc_image_setup {
+	char version[IPC_IMAGE_VERSION_LEN + 1];   /* the master's */
+	uint32_t uid, gid, helper_uid, helper_gid;
+	bool privileged;
+	bool relay_copy;
+	uint32_t health_gen;
+	int fds[IPC_IMAGE_FDS];
+};
+int ipc_image_setup_put(struct wr *w, const struct ipc_image_setup *s);
+/* Also refuses another ABI or version than this build's (ERR_PROTO). */
+int ipc_image_setup_get(const uint8_t *buf, size_t len,
+    struct ipc_image_setup *out);
+
+/* IPC_RESOLVE_ANSWER (status u8, count u8, count addresses), decoded by
+ * the worker and the fuzzer: up to max addresses with port set into addrs,
+ * *n of them.  The whole payload is checked (rd_end). */
+int resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
+    struct sockaddr_storage *addrs, size_t max, size_t *n, uint8_t *status);
 
 /* IPC_GSS_ESTABLISHED and IPC_GSS_PROTECT_ANSWER, decoded by the worker
  * (_get: whole payload, values checked; token points into buf) and built

@@ -16,6 +16,7 @@
 #include "common/ipc.h"
 #include "common/net.h"
 #include "common/rd.h"
+#include "common/version.h"
 #include "common/wr.h"
 
 const char *
@@ -215,6 +216,85 @@ ipc_pid_get(const uint8_t *buf, size_t len, uint32_t *pid)
 	return *pid == 0 || *pid > (uint32_t)INT32_MAX ? ERR_PROTO : 0;
 }
 
+int
+ipc_image_setup_put(struct wr *w, const struct ipc_image_setup *s)
+{
+	uint8_t version[IPC_IMAGE_VERSION_LEN] = { 0 };
+	int rc;
+
+	memcpy(version, SOCKS5D_VERSION, strnlen(SOCKS5D_VERSION,
+	    sizeof(version)));
+	if ((rc = wr_u32be(w, IPC_IMAGE_ABI)) != 0 ||
+	    (rc = wr_bytes(w, version, sizeof(version))) != 0 ||
+	    (rc = wr_u32be(w, s->uid)) != 0 ||
+	    (rc = wr_u32be(w, s->gid)) != 0 ||
+	    (rc = wr_u32be(w, s->helper_uid)) != 0 ||
+	    (rc = wr_u32be(w, s->helper_gid)) != 0 ||
+	    (rc = wr_u8(w, s->privileged)) != 0 ||
+	    (rc = wr_u8(w, s->relay_copy)) != 0 ||
+	    (rc = wr_u32be(w, s->health_gen)) != 0)
+		return rc;
+	for (size_t i = 0; i < IPC_IMAGE_FDS; i++)
+		if ((rc = wr_u32be(w, (uint32_t)s->fds[i])) != 0)
+			return rc;
+	return 0;
+}
+
+static int
+flag_get(struct rd *r, bool *out)
+{
+	uint8_t v;
+	int rc;
+
+	if ((rc = rd_u8(r, &v)) != 0)
+		return rc;
+	if (v > 1)
+		return ERR_PROTO;
+	*out = v == 1;
+	return 0;
+}
+
+int
+ipc_image_setup_get(const uint8_t *buf, size_t len,
+    struct ipc_image_setup *out)
+{
+	char mine[IPC_IMAGE_VERSION_LEN] = { 0 };
+	const uint8_t *version;
+	uint32_t abi, fd;
+	struct rd r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(mine, SOCKS5D_VERSION, strnlen(SOCKS5D_VERSION, sizeof(mine)));
+	rd_init(&r, buf, len);
+	if ((rc = rd_u32be(&r, &abi)) != 0 ||
+	    (rc = rd_bytes(&r, IPC_IMAGE_VERSION_LEN, &version)) != 0 ||
+	    (rc = rd_u32be(&r, &out->uid)) != 0 ||
+	    (rc = rd_u32be(&r, &out->gid)) != 0 ||
+	    (rc = rd_u32be(&r, &out->helper_uid)) != 0 ||
+	    (rc = rd_u32be(&r, &out->helper_gid)) != 0 ||
+	    (rc = flag_get(&r, &out->privileged)) != 0 ||
+	    (rc = flag_get(&r, &out->relay_copy)) != 0 ||
+	    (rc = rd_u32be(&r, &out->health_gen)) != 0)
+		return rc;
+	/* A master and an image from two builds would disagree on more than
+	 * this message: the image refuses, and the master says why. */
+	if (abi != IPC_IMAGE_ABI || memcmp(version, mine, sizeof(mine)) != 0)
+		return ERR_PROTO;
+	memcpy(out->version, version, IPC_IMAGE_VERSION_LEN);
+	for (size_t i = 0; i < IPC_IMAGE_FDS; i++) {
+		if ((rc = rd_u32be(&r, &fd)) != 0)
+			return rc;
+		/* -1 or a descriptor number; never 0-2 (stdio). */
+		if (fd != UINT32_MAX && (fd < 3 || fd > (uint32_t)INT32_MAX))
+			return ERR_PROTO;
+		out->fds[i] = fd == UINT32_MAX ? -1 : (int)fd;
+	}
+	if (out->fds[IMAGE_FD_CONF] == -1)
+		return ERR_PROTO;
+	return rd_end(&r);
+}
+
 /* A name in IPC_GSS_ESTABLISHED: printable, no NUL or control byte (it
  * goes into audit records and is matched by user lists). */
 static int
@@ -373,4 +453,29 @@ ipc_session_user_get(const uint8_t *buf, size_t len, uint32_t *id,
 	memcpy(user, p, n);
 	user[n] = '\0';
 	return 0;
+}
+
+int
+resolve_answer_parse(const uint8_t *buf, size_t len, uint16_t port,
+    struct sockaddr_storage *addrs, size_t max, size_t *n, uint8_t *status)
+{
+	uint8_t count;
+	struct rd r;
+
+	*n = 0;
+	rd_init(&r, buf, len);
+	if (rd_u8(&r, status) != 0 || rd_u8(&r, &count) != 0)
+		return ERR_PROTO;
+	if (count > IPC_ADDRS_MAX || (*status == 0) != (count > 0))
+		return ERR_PROTO;
+	for (uint8_t i = 0; i < count; i++) {
+		struct sockaddr_storage ss;
+
+		if (ipc_addr_get(&r, &ss) != 0)
+			return ERR_PROTO;
+		net_addr_set_port(&ss, port);
+		if (*n < max)
+			addrs[(*n)++] = ss;
+	}
+	return rd_end(&r);
 }

@@ -36,6 +36,12 @@ log_init(const char *procname, bool to_syslog)
 	}
 }
 
+void
+log_syslog_adopt(int fd)
+{
+	log_syslog_sock = fd;
+}
+
 int
 log_syslog_fd(void)
 {

@@ -16,6 +16,9 @@ void log_init(const char *procname, bool to_syslog);
 
 /* The syslog socket, or -1 (no /dev/log, or syslog off). */
 int log_syslog_fd(void);
+/* Use fd (connected to /dev/log, or -1) as the syslog socket: the session
+ * image takes the master's connection instead of opening its own. */
+void log_syslog_adopt(int fd);
 
 /* Send one message to syslog with a full priority (facility | level); no
  * time stamp (the syslog daemon adds its own; computing a local one would

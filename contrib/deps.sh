@@ -9,7 +9,7 @@
 set -eu
 BUILD_PKGS="gcc make libc6-dev libpam0g-dev libwrap0-dev libseccomp-dev libcrypt-dev libkrb5-dev adduser"
 HELPER_USER=_socks5d
-TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev bats curl ncat python3 procps iproute2 proxychains4 dante-client dante-server passwd util-linux libpam-wrapper whois openssl haproxy dpkg-dev debhelper lintian krb5-kdc krb5-admin-server krb5-user python3-gssapi strace"
+TEST_PKGS="$BUILD_PKGS netbase clang libclang-rt-14-dev bats curl ncat python3 procps iproute2 proxychains4 dante-client dante-server passwd util-linux libpam-wrapper whois openssl haproxy dpkg-dev debhelper lintian krb5-kdc krb5-admin-server krb5-user python3-gssapi strace"
 
 need_user=1
 case "${1:-build}" in

@@ -38,11 +38,13 @@
 #include "common/err.h"
 #include "common/ipc.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/proctitle.h"
 #include "common/wr.h"
 #include "conf/conf.h"
 #include "forker/forker.h"
 #include "master/spawn.h"
+#include "relay/relay.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
@@ -95,6 +97,29 @@ rseq_unregister(void)
 		    RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
 }
 
+struct worker_opts
+spawn_worker_opts(const struct spawn_ctx *ctx, uint32_t id)
+{
+	return (struct worker_opts){ .relay_copy = ctx->relay_copy,
+	    .authd_door = ctx->authd_door, .resolver_door = ctx->resolver_door,
+	    .health_fd = ctx->health_fd, .health = ctx->health,
+	    .health_gen = ctx->health_gen, .master_door = ctx->master_door,
+	    .session_id = id };
+}
+
+void
+spawn_inherit_fill(struct spawn_ctx *ctx)
+{
+	/* What every worker inherits (and the forker keeps for them). */
+	ctx->n_inherit = 0;
+	ctx->inherit[ctx->n_inherit++] = audit_door_fd();
+	ctx->inherit[ctx->n_inherit++] = log_syslog_fd();
+	ctx->inherit[ctx->n_inherit++] = ctx->authd_door;
+	ctx->inherit[ctx->n_inherit++] = ctx->resolver_door;
+	ctx->inherit[ctx->n_inherit++] = ctx->health_fd;
+	ctx->inherit[ctx->n_inherit++] = ctx->master_door;
+}
+
 /* Tell the master; it is gone if this fails, and so must we be. */
 static void
 report(int chan, enum ipc_type type, uint32_t a, uint32_t b)
@@ -134,6 +159,36 @@ reap(int chan, int sigfd, pid_t *spare)
 	}
 }
 
+/* In a child, sandboxed and narrowed: fds are the IPC_FORK descriptors
+ * (client socket, then the relay pipes' c2d read, c2d write, d2c read, d2c
+ * write); id is the session's id, the worker's name for it on the
+ * master's door. */
+static void __attribute__((noreturn))
+child_serve(const struct spawn_ctx *ctx,
+    const struct sockaddr_storage *client, const int fds[IPC_FORK_FDS],
+    uint32_t id)
+{
+	struct worker_client wc = { .in_fd = fds[0], .out_fd = fds[0],
+	    .addr = *client, .have_addr = true };
+	struct worker_opts wo = spawn_worker_opts(ctx, id);
+	struct relay_pipes pipes = { .c2d = { fds[1], fds[2] },
+	    .d2c = { fds[3], fds[4] } };
+	char shown[NET_ADDRSTR_MAX];
+
+	/* The title is formatted here, in the child, in parallel with the
+	 * next fork: neither the master nor the forker formats anything per
+	 * session. */
+	net_addr_format((const struct sockaddr *)client, shown, sizeof(shown));
+	proctitle_set("worker", shown);
+	log_procname("worker");
+	/* The master hands a client to the forker only when the hosts_access
+	 * tables hold no rule; the record says so. */
+	audit_post_wrap_none((const struct sockaddr *)client);
+	audit_post_accept((const struct sockaddr *)client);
+	_exit(worker_serve(ctx->conf, &wc, &wo, &pipes));
+}
+
+
 /* In a spare: wait for the one client, from the master, then serve it. */
 static void
 spare_serve(const struct spawn_ctx *ctx, int own)
@@ -152,7 +207,7 @@ spare_serve(const struct spawn_ctx *ctx, int own)
 	close(own);
 	if (ipc_fork_get(buf, len, &f) != 0)
 		_exit(WORKER_EXIT_INTERNAL);
-	spawn_forked(ctx, &f.client, fds, f.id);
+	child_serve(ctx, &f.client, fds, f.id);
 }
 
 /* In a child just forked: drop the forker's own descriptors and mask,
@@ -221,7 +276,7 @@ fork_one(const struct spawn_ctx *ctx, int chan, int sigfd, pid_t *spare,
 	pid = fork_bare();
 	if (pid == 0) {
 		child_enter(ctx, chan, sigfd);
-		spawn_forked(ctx, &f.client, fds, f.id);
+		child_serve(ctx, &f.client, fds, f.id);
 	}
 	close_all(fds, IPC_FORK_FDS);
 	/* On failure the client's socket is closed: it sees a clean close,

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/wr.h"
 #include "forker/forker.h"
+#include "master/image.h"
 #include "master/spawn.h"
 #include "master/state.h"
 #include "relay/relay.h"
@@ -59,7 +60,7 @@ spare_release(struct forker *f, bool expect_report)
 }
 
 int
-forker_spawn(struct forker *f, const struct spawn_ctx *ctx)
+forker_spawn(struct forker *f, const struct spawn_ctx *ctx, int image_fd)
 {
 	int pair[2];
 	pid_t pid;
@@ -74,6 +75,8 @@ forker_spawn(struct forker *f, const struct spawn_ctx *ctx)
 	}
 	if (pid == 0) {
 		close(pair[0]);
+		if (image_fd != -1)
+			image_exec(ctx, pair[1], image_fd);
 		/* forker_main's sandbox closes everything else the master
 		 * holds (listen sockets, kernel log, other channels). */
 		forker_main(ctx, pair[1]);
@@ -81,7 +84,12 @@ forker_spawn(struct forker *f, const struct spawn_ctx *ctx)
 	close(pair[1]);
 	/* Also here, so a kill(-pgid) can never miss a group not yet made. */
 	(void)setpgid(pid, pid);
-	*f = (struct forker){ .pid = pid, .chan = pair[0], .spare_chan = -1 };
+	*f = (struct forker){ .pid = pid, .chan = pair[0], .spare_chan = -1,
+	    .from_image = image_fd != -1 };
+	/* A child that cannot exec never reads it: it is reaped, and
+	 * forker_reaped counts the failure. */
+	if (image_fd != -1 && image_setup_send(ctx, pair[0]) != 0)
+		log_warn("forker %ld: cannot send its set-up", (long)pid);
 	clock_gettime(CLOCK_MONOTONIC, &f->started);
 	return 0;
 }
@@ -197,6 +205,7 @@ spare_take(struct forker *f, const uint8_t *buf, size_t len, int fd)
 	}
 	f->spare_pid = (pid_t)pid;
 	f->spare_chan = fd;
+	f->ready = true;
 	/* A retiring forker's spare gets no client: it is let go at once,
 	 * like the one forker_retire let go.  The forker sends a spare only
 	 * after a client went to the one before, or after reporting that one

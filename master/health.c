@@ -43,7 +43,7 @@ health_open(struct health *h)
 	int sv[2], mfd, rfd;
 
 	memset(h, 0, sizeof(*h));
-	h->master_fd = h->worker_fd = -1;
+	h->master_fd = h->worker_fd = h->page_fd = -1;
 	h->gen = 1;
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 	    sv) == -1) {
@@ -74,11 +74,14 @@ health_open(struct health *h)
 		goto fail_map;
 	}
 	ro = mmap(NULL, HEALTH_PAGE_SIZE, PROT_READ, MAP_SHARED, rfd, 0);
-	close(rfd);
 	if (ro == MAP_FAILED) {
 		log_warn("health: mmap read-only");
+		close(rfd);
 		goto fail_map;
 	}
+	/* Kept: an exec'd session image maps the page from it, read-only
+	 * the same way. */
+	h->page_fd = rfd;
 	close(mfd);
 	h->rw = rw;
 	h->ro = ro;

@@ -17,6 +17,7 @@ struct health {
 	const struct health_page *ro;  /* what children inherit */
 	int master_fd;                 /* reports arrive here (polled) */
 	int worker_fd;                 /* every worker keeps this end */
+	int page_fd;                   /* read-only, for the session image */
 	uint32_t gen;                  /* configuration generation */
 	int64_t drop_logged_ms;        /* rate limit of the "dropped" line */
 	unsigned dropped;              /* reports dropped since then */

@@ -24,14 +24,10 @@ spawn_ctx_fill(const struct master *m, bool wrap_rules, struct spawn_ctx *ctx)
 	    .resolver_door = m->helpers[HELPER_RESOLVER].worker_door,
 	    .health_fd = m->health.worker_fd, .health = m->health.ro,
 	    .health_gen = m->health.gen, .master_door = m->door_worker_fd,
-	    .relay_copy = m->opts->relay_copy, .wrap_rules = wrap_rules };
-	/* What every worker inherits (and the forker keeps for them). */
-	ctx->inherit[ctx->n_inherit++] = audit_door_fd();
-	ctx->inherit[ctx->n_inherit++] = log_syslog_fd();
-	ctx->inherit[ctx->n_inherit++] = ctx->authd_door;
-	ctx->inherit[ctx->n_inherit++] = ctx->resolver_door;
-	ctx->inherit[ctx->n_inherit++] = ctx->health_fd;
-	ctx->inherit[ctx->n_inherit++] = ctx->master_door;
+	    .relay_copy = m->opts->relay_copy, .wrap_rules = wrap_rules,
+	    .conf_sealed = m->conf_sealed,
+	    .health_page_fd = m->health.page_fd };
+	spawn_inherit_fill(ctx);
 }
 
 static bool
@@ -87,7 +83,7 @@ forkers_fill(struct master *m)
 	for (size_t i = 0; i < FORKERS_MAX && active < m->forkers_wanted; i++) {
 		if (m->forkers[i].pid != 0)
 			continue;
-		if (forker_spawn(&m->forkers[i], &ctx) != 0) {
+		if (forker_spawn(&m->forkers[i], &ctx, m->image_fd) != 0) {
 			/* Until they are back, the master forks itself. */
 			log_warn("cannot start a forker");
 			m->forker_pending = true;
@@ -111,6 +107,27 @@ forker_launch(struct master *m)
 	forkers_fill(m);
 }
 
+/* A forker from the session image that never sent a spare did not start
+ * (the image refused its set-up, or could not run).  After a few in a row
+ * the master stops using the image: its forkers are forks of itself from
+ * then on, which serve the same clients. */
+static void
+image_forker_gone(struct master *m, const struct forker *f)
+{
+	if (!f->from_image || m->image_fd == -1)
+		return;
+	if (f->ready) {
+		m->image_failures = 0;
+		return;
+	}
+	if (++m->image_failures < IMAGE_FAILURES_MAX)
+		return;
+	log_warnx("the session image failed %u times in a row; forkers are "
+	    "forks of the master from now on", m->image_failures);
+	close(m->image_fd);
+	m->image_fd = -1;
+}
+
 bool
 forker_reaped(struct master *m, pid_t pid, int status)
 {
@@ -122,6 +139,7 @@ forker_reaped(struct master *m, pid_t pid, int status)
 			continue;
 		current = !f->retiring;
 		forker_drain(m, f);
+		image_forker_gone(m, f);
 		children_forker_gone(m, pid);
 		forker_closed(f);
 		if (!current || m->stopping)
@@ -143,7 +161,7 @@ forker_reaped(struct master *m, pid_t pid, int status)
 void
 helper_launch(struct master *m, int i)
 {
-	int close_fds[LISTEN_MAX + 9 + 2 * FORKERS_MAX];
+	int close_fds[LISTEN_MAX + 12 + 2 * FORKERS_MAX];
 	size_t n = 0;
 	uid_t uid;
 	gid_t gid;
@@ -164,6 +182,11 @@ helper_launch(struct master *m, int i)
 	/* Helpers report nothing about upstreams. */
 	close_fds[n++] = m->health.master_fd;
 	close_fds[n++] = m->health.worker_fd;
+	close_fds[n++] = m->health.page_fd;
+	/* The sealed configuration is for session images (it may hold
+	 * SOCKS5_PASSWD, which helpers never send). */
+	close_fds[n++] = m->conf_sealed;
+	close_fds[n++] = m->image_fd;
 	/* Nor about sessions. */
 	close_fds[n++] = m->door_fd;
 	close_fds[n++] = m->door_worker_fd;

@@ -22,6 +22,7 @@
 #include "common/proctitle.h"
 #include "common/version.h"
 #include "conf/conf.h"
+#include "master/image.h"
 #include "master/master.h"
 #include "worker/sandbox.h"
 
@@ -103,7 +104,7 @@ main(int argc, char **argv)
 	size_t n_listen = 0;
 	bool test_only = false;
 	const char *relay_env;
-	int ch, rc;
+	int ch, rc, conf_sealed;
 
 	proctitle_init(argc, argv);
 	log_init("socks5d", false);
@@ -168,8 +169,8 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return EXIT_CLEAN;
 	}
-	if (conf_load_flags(opts.conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS, &conf,
-	    master_conf_diag, NULL) != 0) {
+	if (conf_load_sealed(opts.conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
+	    &conf, &conf_sealed, master_conf_diag, NULL) != 0) {
 		log_warnx("%s: configuration refused", opts.conf_path);
 		return EXIT_CONFIG;
 	}
@@ -180,6 +181,7 @@ main(int argc, char **argv)
 	    &sb) != 0) {
 		log_warnx("cannot prepare the worker sandbox; not starting");
 		conf_free(conf);
+		close(conf_sealed);
 		return EXIT_CONFIG;
 	}
 	opts.audit_fd = -1;
@@ -189,6 +191,7 @@ main(int argc, char **argv)
 	audit_init(true);
 	signal(SIGPIPE, SIG_IGN);
 	if (opts.inetd) {
+		close(conf_sealed);
 		rc = master_serve_inetd(&opts, conf, sb);
 		sandbox_free(sb);
 		return rc;
@@ -196,6 +199,7 @@ main(int argc, char **argv)
 	if ((rc = listen_open(&opts, conf, listen_fds, LISTEN_MAX,
 	    &n_listen)) != 0) {
 		conf_free(conf);
+		close(conf_sealed);
 		sandbox_free(sb);
 		return rc;
 	}
@@ -203,7 +207,9 @@ main(int argc, char **argv)
 	 * every fork would copy its page tables, every child fault on it. */
 	malloc_trim(0);
 	log_info("socks5d %s started", SOCKS5D_VERSION);
-	rc = master_serve(&opts, conf, sb, listen_fds, n_listen);
+	/* Opened before anything is served, kept for the master's life. */
+	opts.image_fd = image_open();
+	rc = master_serve(&opts, conf, conf_sealed, sb, listen_fds, n_listen);
 	sandbox_free(sb);
 	return rc;
 }

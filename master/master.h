@@ -32,6 +32,7 @@ struct master_opts {
 	const char *user;              /* -u, or NULL */
 	bool inetd;                    /* -i */
 	bool relay_copy;               /* SOCKS5D_RELAY_COPY=1 in the environment */
+	int image_fd;                  /* the session image (master/image.h) */
 };
 
 /* Open the audit file at path for appending (create 0600, no symlink):
@@ -48,10 +49,12 @@ struct sandbox;
 struct sockaddr;
 
 /* The accept loop; returns the process exit status.  Takes ownership of
- * conf (replaced on SIGHUP) and the listen fds.  sb is the prepared worker
+ * conf and conf_sealed (conf_load_sealed's; both replaced on SIGHUP) and
+ * the listen fds.  sb is the prepared worker
  * sandbox (worker/sandbox.h). */
 int master_serve(const struct master_opts *opts, struct conf *conf,
-    const struct sandbox *sb, int *listen_fds, size_t n_listen);
+    int conf_sealed, const struct sandbox *sb, int *listen_fds,
+    size_t n_listen);
 
 /* -i: serve the client on stdin/stdout in this process, sandboxed, with
  * the helpers started for it.  Returns the exit status. */

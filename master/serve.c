@@ -111,10 +111,11 @@ master_reload(struct master *m)
 {
 	struct conf *fresh;
 	const struct conf_vars *old_vars = conf_vars(m->conf);
+	int sealed;
 
 	log_info("SIGHUP: reloading %s", m->opts->conf_path);
-	if (conf_load_flags(m->opts->conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
-	    &fresh, master_conf_diag, NULL) != 0) {
+	if (conf_load_sealed(m->opts->conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
+	    &fresh, &sealed, master_conf_diag, NULL) != 0) {
 		log_warnx("reload of %s refused; the previous rules stay in "
 		    "force", m->opts->conf_path);
 		/* Log rotation works even so. */
@@ -134,6 +135,8 @@ master_reload(struct master *m)
 		    "restart");
 	conf_free(m->conf);
 	m->conf = fresh;
+	close(m->conf_sealed);
+	m->conf_sealed = sealed;
 	/* Reopen the audit file too, so that log rotation works. */
 	auditlog_reopen(m);
 	penalty_v6_prefix(m->penalty, conf_vars(fresh)->penalty_v6_prefix);
@@ -312,9 +315,11 @@ stop_ms_left(const struct master *m)
 
 int
 master_serve(const struct master_opts *opts, struct conf *conf,
-    const struct sandbox *sb, int *listen_fds, size_t n_listen)
+    int conf_sealed, const struct sandbox *sb, int *listen_fds,
+    size_t n_listen)
 {
-	struct master m = { .opts = opts, .conf = conf, .sb = sb,
+	struct master m = { .opts = opts, .conf = conf,
+	    .conf_sealed = conf_sealed, .image_fd = opts->image_fd, .sb = sb,
 	    .listen_fds = listen_fds, .n_listen = n_listen, .kmsg_fd = -1,
 	    .door_fd = -1, .door_worker_fd = -1 };
 	sigset_t wait_mask;

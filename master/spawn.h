@@ -1,7 +1,7 @@
 /*
- * The child side of a fork that becomes a worker (master-internal): either
- * forked by the master itself (TCP wrappers with rules, or no forker) or
- * by the forker (forker/forker.h).
+ * What a worker is handed, whoever forks it: the master itself (TCP
+ * wrappers with rules, or no forker; master/spawn.c) or a forker
+ * (forker/forker.h).
  */
 #ifndef SOCKS5D_SPAWN_H
 #define SOCKS5D_SPAWN_H
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/ipc.h"
+#include "worker/worker.h"
 
 struct conf;
 struct health_page;
@@ -32,6 +33,8 @@ struct spawn_ctx {
 	uint32_t health_gen;
 	bool relay_copy;
 	bool wrap_rules;     /* the hosts_access tables hold rules */
+	int conf_sealed;     /* conf_load_sealed's memfd, for the image */
+	int health_page_fd;  /* the health page, read-only, for the image */
 	/* Kept through every sandbox: the audit file, syslog, the helper
 	 * doors.  Another descriptor every worker must hold is one more line
 	 * in master/helpers.c spawn_ctx_fill; the forker keeps the same
@@ -46,13 +49,20 @@ void spawn_worker(const struct spawn_ctx *ctx, int client_fd,
     const struct sockaddr_storage *client, uint32_t id)
     __attribute__((noreturn));
 
-/* In a child of the forker, sandboxed and narrowed (sandbox_narrow): fds
- * are the IPC_FORK descriptors (client socket, then the relay pipes' c2d
- * read, c2d write, d2c read, d2c write); id is the IPC_FORK's session id,
- * the worker's name for its session on the master's door.  Serves the
- * client and exits with the worker's status. */
-void spawn_forked(const struct spawn_ctx *ctx,
-    const struct sockaddr_storage *client, const int fds[IPC_FORK_FDS],
-    uint32_t id) __attribute__((noreturn));
+/* A worker's options for session id from ctx (forker/forker.c). */
+struct worker_opts spawn_worker_opts(const struct spawn_ctx *ctx,
+    uint32_t id);
+
+/* ctx->inherit from the descriptors above, the audit door and syslog
+ * (forker/forker.c, which the master and the session image share). */
+void spawn_inherit_fill(struct spawn_ctx *ctx);
+
+struct relay_pipes;
+struct worker_client;
+
+/* Enter the worker sandbox keeping wc's socket, the pipes and inherit;
+ * on failure writes the error record (the worker must not serve). */
+int spawn_sandbox(const struct sandbox *sb, const struct worker_client *wc,
+    const struct relay_pipes *pipes, const int *inherit, size_t n_inherit);
 
 #endif

@@ -67,11 +67,20 @@ struct forker {
 	int spare_chan;             /* our end of the spare's channel, or -1 */
 	pid_t spare_dropped;        /* the last spare let go without a client:
 	                             * its exit report is expected */
+	bool from_image;            /* exec'd from the session image */
+	bool ready;                 /* has sent a spare: it started */
 };
+
+/* Forkers from the session image that fail in a row before the master
+ * stops using it (helpers.c). */
+enum { IMAGE_FAILURES_MAX = 3 };
 
 struct master {
 	const struct master_opts *opts;
 	struct conf *conf;
+	int conf_sealed;                   /* conf's sealed copy, for images */
+	int image_fd;                      /* the session image, or -1 */
+	unsigned image_failures;           /* image forkers that never started */
 	const struct sandbox *sb;
 	struct helper helpers[2];          /* HELPER_AUTHD, HELPER_RESOLVER */
 	struct timespec helper_started[2];
@@ -161,7 +170,7 @@ void door_drain(struct master *m);
 
 /* forker.c */
 struct forker *forker_current(struct master *m);
-int forker_spawn(struct forker *f, const struct spawn_ctx *ctx);
+int forker_spawn(struct forker *f, const struct spawn_ctx *ctx, int image_fd);
 int forker_hand(struct master *m, int client_fd,
     const struct sockaddr_storage *client);
 void forker_retire(struct forker *f);

@@ -166,11 +166,7 @@ wrap_check(const struct conf *conf, int client_fd,
 	bool allowed;
 
 	if (!tables_have_rules) {
-		rec.decision = "permit";
-		rec.client = client;
-		rec.reason = "no rules in the hosts_access tables";
-		rec.pid = getpid();
-		(void)audit_post(&rec);
+		audit_post_wrap_none(client);
 		return true;
 	}
 

@@ -41,7 +41,8 @@ need_deb() {
 	local list
 	list=$(dpkg-deb -c "$DEB" | awk '{print $6}')
 	local f
-	for f in ./usr/sbin/socks5d ./etc/socks5.conf ./etc/pam.d/socks5 \
+	for f in ./usr/sbin/socks5d ./usr/libexec/socks5d/socks5d-session \
+	    ./etc/socks5.conf ./etc/pam.d/socks5 \
 	    ./etc/logrotate.d/socks5d ./lib/systemd/system/socks5d.service \
 	    ./lib/systemd/system/socks5d.socket ./lib/systemd/system/socks5d@.service \
 	    ./usr/share/man/man8/socks5d.8.gz ./usr/share/man/man5/socks5.conf.5.gz \
@@ -93,6 +94,12 @@ need_deb() {
 	getent passwd _socks5d >/dev/null || fail "no _socks5d user after dpkg -i"
 	run /usr/sbin/socks5d -t -f /etc/socks5.conf
 	[ "$status" -eq 0 ] || fail "socks5d -t: $output"
+	[ -x /usr/libexec/socks5d/socks5d-session ] || fail "no session image"
+	write_conf "$BATS_TEST_TMPDIR/socks5.conf" "permit - - - - - -"
+	SOCKS5D=/usr/sbin/socks5d daemon_start P "$BATS_TEST_TMPDIR/socks5.conf"
+	grep -qF "session image /usr/libexec/socks5d/socks5d-session" "$P_LOG" ||
+	    fail "/usr/sbin/socks5d did not find its image: $(cat "$P_LOG")"
+	daemon_stop "$P_PID"
 	# Loopback only: every permit line names 127. or ::1.
 	run grep -E '^[[:space:]]*permit' /etc/socks5.conf
 	[ "$status" -eq 0 ]
@@ -142,6 +149,17 @@ make_install() {
 	make_install DESTDIR="$d" PREFIX=/opt/s5 >"$BATS_TEST_TMPDIR/install.log" 2>&1 ||
 	    { cat "$BATS_TEST_TMPDIR/install.log" >&2; fail "make install"; }
 	[ -x "$d/opt/s5/sbin/socks5d" ] || fail "no sbin/socks5d"
+	if ! grep -qa __asan_init "$SOCKS5D"; then
+		# The master finds the image from where it is: PREFIX/sbin ->
+		# PREFIX/libexec/socks5d, wherever PREFIX and DESTDIR put them.
+		[ -x "$d/opt/s5/libexec/socks5d/socks5d-session" ] ||
+		    fail "no libexec/socks5d/socks5d-session"
+		write_conf "$BATS_TEST_TMPDIR/socks5.conf" "permit - - - - - -"
+		SOCKS5D="$d/opt/s5/sbin/socks5d" daemon_start P "$BATS_TEST_TMPDIR/socks5.conf"
+		grep -qF "session image $d/opt/s5/libexec/socks5d/socks5d-session" "$P_LOG" ||
+		    fail "the installed socks5d did not find its image: $(cat "$P_LOG")"
+		daemon_stop "$P_PID"
+	fi
 	grep -q '^ExecStart=/opt/s5/sbin/socks5d ' "$d/opt/s5/lib/systemd/system/socks5d.service" ||
 	    fail "unit does not name PREFIX's binary"
 	cmp "$REPO/conf/socks5.conf" "$d/etc/socks5.conf" || fail "etc/socks5.conf"

@@ -2,7 +2,8 @@
  * libFuzzer harness for what a helper or a worker decodes from the other
  * side: whole frames through ipc_recv (sent as one datagram on a
  * SOCK_SEQPACKET pair, as in production), the authd request payload, the
- * resolver answer, the IPC_FORK payload the forker decodes, the
+ * resolver answer and the IPC_IMAGE_SETUP payload the session image
+ * decodes (both from one input), the IPC_FORK payload the forker decodes, the
  * IPC_FORKED / IPC_REAPED payloads and frames the master takes from the
  * forker, the IPC_IDENT_ANSWER payload a worker decodes, and an open
  * request on a helper's door (ipc_recv_open) with the descriptors the
@@ -239,6 +240,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (resolve_answer_parse(data + 1, size - 1, 80, addrs,
 		    IPC_ADDRS_MAX, &n, &status) == 0 && n > IPC_ADDRS_MAX)
 			abort();
+		/* IPC_IMAGE_SETUP, as the session image decodes it. */
+		{
+			struct ipc_image_setup s;
+
+			if (ipc_image_setup_get(data + 1, size - 1, &s) != 0)
+				break;
+			if (size - 1 != IPC_IMAGE_SETUP_LEN ||
+			    s.fds[IMAGE_FD_CONF] == -1)
+				abort();
+			for (int i = 0; i < IPC_IMAGE_FDS; i++)
+				if (s.fds[i] != -1 && s.fds[i] < 3)
+					abort();
+		}
 		break;
 	}
 	return 0;

@@ -9,11 +9,12 @@ copied, or one it faulted in fresh.  Prints one "KIND COUNT" line per kind:
 
     stack   the main stack
     exe     the program's own data and bss
-    heap    the brk heap
+    heap    the brk heap (in a static program such as socks5d-session,
+            also its thread control block and static TLS)
     ldso    the dynamic loader's data
     libc    libc's data and the anonymous bss mapped right after it
-    anon    every other anonymous mapping (the thread control block and
-            static TLS among them)
+    anon    every other anonymous mapping (in a dynamic program, the
+            thread control block and static TLS among them)
     other   anything else
 
 Needs root (pagemap's flags of another process).  Used by

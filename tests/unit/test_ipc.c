@@ -21,6 +21,7 @@
 #include "common/ipc.h"
 #include "common/rd.h"
 #include "common/socks.h"
+#include "common/version.h"
 #include "common/wr.h"
 #include "unit.h"
 
@@ -450,6 +451,63 @@ test_refs_in_flight(void)
 	CHECK(got >= REFS_SENDS, "every blocking send arrived (%d frames)", got);
 }
 
+/* IPC_IMAGE_SETUP: what the session image takes from the master before
+ * anything else; every field is checked. */
+static void
+test_image_setup(void)
+{
+	struct ipc_image_setup s = { .uid = 65534, .gid = 65533,
+	    .helper_uid = 101, .helper_gid = 102, .privileged = true,
+	    .relay_copy = false, .health_gen = 7 }, out;
+	uint8_t buf[IPC_IMAGE_SETUP_LEN + 8], bad_buf[IPC_IMAGE_SETUP_LEN];
+	size_t bad = 0;
+	struct wr w;
+
+	for (int i = 0; i < IPC_IMAGE_FDS; i++)
+		s.fds[i] = i == IMAGE_FD_SYSLOG ? -1 : 10 + i;
+	wr_init(&w, buf, sizeof(buf));
+	CHECK(ipc_image_setup_put(&w, &s) == 0 && w.off == IPC_IMAGE_SETUP_LEN,
+	    "image setup: IPC_IMAGE_SETUP_LEN bytes (%zu)", w.off);
+	CHECK(ipc_image_setup_get(buf, w.off, &out) == 0 && out.uid == 65534 &&
+	    out.gid == 65533 && out.helper_uid == 101 &&
+	    out.helper_gid == 102 && out.privileged && !out.relay_copy &&
+	    out.health_gen == 7 && out.fds[IMAGE_FD_CONF] == 10 &&
+	    out.fds[IMAGE_FD_SYSLOG] == -1 &&
+	    out.fds[IMAGE_FD_MASTER_DOOR] == 10 + IMAGE_FD_MASTER_DOOR &&
+	    strcmp(out.version, SOCKS5D_VERSION) == 0,
+	    "image setup: round trip, -1 kept");
+	for (size_t n = 0; n < IPC_IMAGE_SETUP_LEN; n++)
+		if (ipc_image_setup_get(buf, n, &out) == 0)
+			bad++;
+	CHECK(bad == 0 && ipc_image_setup_get(buf, IPC_IMAGE_SETUP_LEN + 1,
+	    &out) != 0, "image setup: every other length refused");
+	/* One byte changed at a time, where a change must be refused. */
+	{
+		static const struct { size_t off; uint8_t v; const char *what; }
+		    cases[] = {
+			{ 3, 2, "another ABI" },
+			{ 4, 'x', "another version" },
+			{ 4 + IPC_IMAGE_VERSION_LEN + 16, 2, "privileged 2" },
+			{ 4 + IPC_IMAGE_VERSION_LEN + 17, 9, "relay_copy 9" },
+			/* The conf descriptor's low byte: 2, stdio. */
+			{ 4 + IPC_IMAGE_VERSION_LEN + 22 + 3, 2, "descriptor 2" },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			memcpy(bad_buf, buf, sizeof(bad_buf));
+			bad_buf[cases[i].off] = cases[i].v;
+			CHECK(ipc_image_setup_get(bad_buf, sizeof(bad_buf),
+			    &out) == ERR_PROTO, "image setup: %s refused",
+			    cases[i].what);
+		}
+	}
+	s.fds[IMAGE_FD_CONF] = -1;
+	wr_init(&w, buf, sizeof(buf));
+	CHECK(ipc_image_setup_put(&w, &s) == 0 &&
+	    ipc_image_setup_get(buf, w.off, &out) == ERR_PROTO,
+	    "image setup: no configuration descriptor refused");
+}
+
 int
 main(void)
 {
@@ -459,5 +517,6 @@ main(void)
 	test_framing();
 	test_authd_payload();
 	test_resolve_answer();
+	test_image_setup();
 	return unit_done();
 }
