@@ -65,6 +65,12 @@ audit_door_fd(void)
 	return audit_door;
 }
 
+bool
+audit_logging(void)
+{
+	return audit_on;
+}
+
 struct jbuf {
 	char *p;
 	size_t size, len;

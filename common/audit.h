@@ -75,6 +75,8 @@ void audit_set_logger(int door, int ctl);
  * channel this process opened through it already, which it must keep too
  * (-1 if none). */
 int audit_door_fd(void);
+/* Whether records go to a logger (-a), working or not (door -1). */
+bool audit_logging(void);
 int audit_chan_fd(void);
 
 /* For a process that will write records but has none yet (a spare,

@@ -214,10 +214,11 @@ enum {
 	IPC_PID_LEN = 4,          /* IPC_SPARE, IPC_TAKEN: pid (u32) */
 	IPC_IMAGE_ABI = 1,
 	IPC_IMAGE_VERSION_LEN = 16,
-	/* ABI u32, version, four ids (u32), privileged u8, relay_copy u8,
-	 * health generation u32, IPC_IMAGE_FDS descriptor numbers (u32). */
+	/* ABI u32, build id, four ids (u32), privileged u8, relay_copy u8,
+	 * audit_on u8, health generation u32, IPC_IMAGE_FDS descriptor
+	 * numbers (u32). */
 	IPC_IMAGE_FDS = 8,
-	IPC_IMAGE_SETUP_LEN = 4 + IPC_IMAGE_VERSION_LEN + 16 + 2 + 4 +
+	IPC_IMAGE_SETUP_LEN = 4 + IPC_IMAGE_VERSION_LEN + 16 + 3 + 4 +
 	    4 * IPC_IMAGE_FDS,
 	IPC_NEGOTIATED_LEN = 4,   /* session id (u32) */
 	IPC_REAL_CLIENT_LEN = 4 + IPC_ADDR_LEN + 2,   /* id, endpoint */
@@ -293,17 +294,25 @@ enum ipc_image_fd {
 	IMAGE_FD_AUTHD_DOOR,
 	IMAGE_FD_RESOLVER_DOOR,
 	IMAGE_FD_MASTER_DOOR,
+	IMAGE_FD_COUNT
 };
+_Static_assert((int)IMAGE_FD_COUNT == (int)IPC_IMAGE_FDS,
+    "one number per descriptor");
 struct ipc_image_setup {
-	char version[IPC_IMAGE_VERSION_LEN + 1];   /* the master's */
+	char version[IPC_IMAGE_VERSION_LEN + 1];   /* the master's build id */
 	uint32_t uid, gid, helper_uid, helper_gid;
 	bool privileged;
 	bool relay_copy;
+	/* -a: records go to the logger, and fail while there is none (door
+	 * -1), as the master's own do; never "no audit file". */
+	bool audit_on;
 	uint32_t health_gen;
 	int fds[IPC_IMAGE_FDS];
 };
 int ipc_image_setup_put(struct wr *w, const struct ipc_image_setup *s);
-/* Also refuses another ABI or version than this build's (ERR_PROTO). */
+/* Also refuses another ABI or build than this one's (ERR_PROTO): the
+ * build id is a digest of every object the two programs share
+ * (common/version.h). */
 int ipc_image_setup_get(const uint8_t *buf, size_t len,
     struct ipc_image_setup *out);
 

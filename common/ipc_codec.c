@@ -222,7 +222,7 @@ ipc_image_setup_put(struct wr *w, const struct ipc_image_setup *s)
 	uint8_t version[IPC_IMAGE_VERSION_LEN] = { 0 };
 	int rc;
 
-	memcpy(version, SOCKS5D_VERSION, strnlen(SOCKS5D_VERSION,
+	memcpy(version, socks5d_build_id, strnlen(socks5d_build_id,
 	    sizeof(version)));
 	if ((rc = wr_u32be(w, IPC_IMAGE_ABI)) != 0 ||
 	    (rc = wr_bytes(w, version, sizeof(version))) != 0 ||
@@ -232,6 +232,7 @@ ipc_image_setup_put(struct wr *w, const struct ipc_image_setup *s)
 	    (rc = wr_u32be(w, s->helper_gid)) != 0 ||
 	    (rc = wr_u8(w, s->privileged)) != 0 ||
 	    (rc = wr_u8(w, s->relay_copy)) != 0 ||
+	    (rc = wr_u8(w, s->audit_on)) != 0 ||
 	    (rc = wr_u32be(w, s->health_gen)) != 0)
 		return rc;
 	for (size_t i = 0; i < IPC_IMAGE_FDS; i++)
@@ -265,7 +266,7 @@ ipc_image_setup_get(const uint8_t *buf, size_t len,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	memcpy(mine, SOCKS5D_VERSION, strnlen(SOCKS5D_VERSION, sizeof(mine)));
+	memcpy(mine, socks5d_build_id, strnlen(socks5d_build_id, sizeof(mine)));
 	rd_init(&r, buf, len);
 	if ((rc = rd_u32be(&r, &abi)) != 0 ||
 	    (rc = rd_bytes(&r, IPC_IMAGE_VERSION_LEN, &version)) != 0 ||
@@ -275,6 +276,7 @@ ipc_image_setup_get(const uint8_t *buf, size_t len,
 	    (rc = rd_u32be(&r, &out->helper_gid)) != 0 ||
 	    (rc = flag_get(&r, &out->privileged)) != 0 ||
 	    (rc = flag_get(&r, &out->relay_copy)) != 0 ||
+	    (rc = flag_get(&r, &out->audit_on)) != 0 ||
 	    (rc = rd_u32be(&r, &out->health_gen)) != 0)
 		return rc;
 	/* A master and an image from two builds would disagree on more than

@@ -13,7 +13,21 @@
 #ifndef SOCKS5D_FORKER_H
 #define SOCKS5D_FORKER_H
 
+#include <stdint.h>
+
+#include "worker/worker.h"
+
 struct spawn_ctx;
+
+/* A worker's options for session id from ctx; shared by the master's own
+ * forks (master/spawn.c) and the forker's. */
+struct worker_opts spawn_worker_opts(const struct spawn_ctx *ctx,
+    uint32_t id);
+
+/* ctx->inherit from ctx's descriptors, the audit door and syslog: the
+ * master fills it for its forks and its in-process forkers, the session
+ * image for itself (forker/image.c). */
+void spawn_inherit_fill(struct spawn_ctx *ctx);
 
 /* In the child of the master's fork: become the forker on chan (the
  * forker's end of the socketpair).  Exits 0 on IPC_RETIRE or when the

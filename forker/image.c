@@ -20,6 +20,7 @@
  * ends it with WORKER_EXIT_INTERNAL before its sandbox, and the master
  * restarts forkers like a crashed helper.
  */
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -70,9 +71,10 @@ chan_arg(const char *s)
 	return (int)v;
 }
 
-/* Each inherited descriptor is what the master said it is, or -1. */
+/* Each inherited descriptor is what the master said it is, or -1, and
+ * none is named twice or is the channel. */
 static int
-fds_check(const int fds[IPC_IMAGE_FDS])
+fds_check(const int fds[IPC_IMAGE_FDS], int chan)
 {
 	static const struct {
 		enum ipc_image_fd which;
@@ -89,6 +91,18 @@ fds_check(const int fds[IPC_IMAGE_FDS])
 	struct stat st;
 	int fl;
 
+	for (size_t i = 0; i < IPC_IMAGE_FDS; i++) {
+		bool twice = fds[i] != -1 && fds[i] == chan;
+
+		for (size_t j = i + 1; j < IPC_IMAGE_FDS; j++)
+			twice = twice || (fds[i] != -1 && fds[i] == fds[j]);
+		if (twice) {
+			log_warnx("session image: descriptor %d named twice",
+			    fds[i]);
+			return ERR_PROTO;
+		}
+	}
+
 	for (size_t i = 0; i < sizeof(sockets) / sizeof(sockets[0]); i++) {
 		int fd = fds[sockets[i].which];
 
@@ -103,6 +117,26 @@ fds_check(const int fds[IPC_IMAGE_FDS])
 	    !S_ISREG(st.st_mode) || st.st_size < HEALTH_PAGE_SIZE)) {
 		log_warnx("session image: descriptor %d is not a read-only "
 		    "health page", page);
+		return ERR_PROTO;
+	}
+	/* Ours now: none goes further than this process and its forks. */
+	for (size_t i = 0; i < IPC_IMAGE_FDS; i++)
+		if (fds[i] != -1)
+			(void)fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* What the master looked up, checked against what this process is: the
+ * ids it drops to are never root's, and it runs as root exactly when
+ * the master said so. */
+static int
+ids_check(const struct ipc_image_setup *s)
+{
+	if (s->privileged != (geteuid() == 0) ||
+	    (s->privileged && (s->uid == 0 || s->gid == 0 ||
+	    s->helper_uid == 0 || s->helper_gid == 0))) {
+		log_warnx("session image: the master's ids do not fit this "
+		    "process (euid %u)", (unsigned)geteuid());
 		return ERR_PROTO;
 	}
 	return 0;
@@ -127,9 +161,10 @@ setup_read(int chan, struct ipc_image_setup *s)
 		return rc;
 	if (type != IPC_IMAGE_SETUP)
 		return ERR_PROTO;
-	if ((rc = ipc_image_setup_get(buf, len, s)) != 0)
+	if ((rc = ipc_image_setup_get(buf, len, s)) != 0 ||
+	    (rc = ids_check(s)) != 0)
 		return rc;
-	return fds_check(s->fds);
+	return fds_check(s->fds, chan);
 }
 
 int
@@ -143,12 +178,23 @@ main(int argc, char **argv)
 	void *page = NULL;
 	int chan, rc;
 
+	/* The master's mask and ignored signals came across the exec: a
+	 * SIGTERM during the set-up must not wait for the forker's loop. */
+	proc_child_signals();
 	proctitle_init(argc, argv);
 	log_init("socks5d", false);
 	log_procname("forker");
 	if (argc != 2 || (chan = chan_arg(argv[1])) == -1) {
 		fprintf(stderr, "socks5d-session: not a command: socks5d "
 		    "starts it for each forker\n");
+		return WORKER_EXIT_INTERNAL;
+	}
+	/* Set-id or with file capabilities, the C library would hide the
+	 * environment (secure_getenv), and the image would parse another
+	 * configuration than the master's. */
+	if (getauxval(AT_SECURE) != 0) {
+		log_warnx("session image: started set-id or with capabilities; "
+		    "refusing");
 		return WORKER_EXIT_INTERNAL;
 	}
 	if ((rc = setup_read(chan, &s)) != 0) {
@@ -159,7 +205,7 @@ main(int argc, char **argv)
 	}
 	log_syslog_adopt(s.fds[IMAGE_FD_SYSLOG]);
 	audit_init(true);
-	if (s.fds[IMAGE_FD_AUDIT_DOOR] != -1)
+	if (s.audit_on)
 		audit_set_logger(s.fds[IMAGE_FD_AUDIT_DOOR], -1);
 	rc = conf_parse_sealed(s.fds[IMAGE_FD_CONF], &conf, image_diag, NULL);
 	close(s.fds[IMAGE_FD_CONF]);

@@ -88,8 +88,10 @@ forker_spawn(struct forker *f, const struct spawn_ctx *ctx, int image_fd)
 	    .from_image = image_fd != -1 };
 	/* A child that cannot exec never reads it: it is reaped, and
 	 * forker_reaped counts the failure. */
-	if (image_fd != -1 && image_setup_send(ctx, pair[0]) != 0)
+	if (image_fd != -1 && image_setup_send(ctx, pair[0]) != 0) {
 		log_warn("forker %ld: cannot send its set-up", (long)pid);
+		kill(pid, SIGKILL);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &f->started);
 	return 0;
 }
@@ -128,11 +130,25 @@ spare_hand(struct master *m, struct forker *f, uint32_t id,
 	return 0;
 }
 
+/* forker_current, but not a forker from the image before its first spare:
+ * one that cannot start would take its queue of clients with it. */
+static struct forker *
+forker_for_client(struct master *m)
+{
+	for (size_t n = 0; n < FORKERS_MAX; n++) {
+		struct forker *f = forker_current(m);
+
+		if (f == NULL || !f->from_image || f->ready)
+			return f;
+	}
+	return NULL;
+}
+
 int
 forker_hand(struct master *m, int client_fd,
     const struct sockaddr_storage *client)
 {
-	struct forker *f = forker_current(m);
+	struct forker *f = forker_for_client(m);
 	struct relay_pipes pipes;
 	uint8_t buf[IPC_FORK_LEN];
 	uint32_t id;

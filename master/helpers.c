@@ -12,6 +12,7 @@
 #include "authd/authd.h"
 #include "common/audit.h"
 #include "common/log.h"
+#include "forker/forker.h"
 #include "master/spawn.h"
 #include "master/state.h"
 #include "worker/sandbox.h"
@@ -107,12 +108,14 @@ forker_launch(struct master *m)
 	forkers_fill(m);
 }
 
-/* A forker from the session image that never sent a spare did not start
- * (the image refused its set-up, or could not run).  After a few in a row
+/* A forker from the session image that exited, or was killed by its
+ * filter, before its first spare did not start (the image refused its
+ * set-up, could not run, or lacks a system call).  After a few in a row
  * the master stops using the image: its forkers are forks of itself from
- * then on, which serve the same clients. */
+ * then on, which serve the same clients.  A retired one, or one killed by
+ * another signal (an operator's), says nothing about the image. */
 static void
-image_forker_gone(struct master *m, const struct forker *f)
+image_forker_gone(struct master *m, const struct forker *f, int status)
 {
 	if (!f->from_image || m->image_fd == -1)
 		return;
@@ -120,6 +123,9 @@ image_forker_gone(struct master *m, const struct forker *f)
 		m->image_failures = 0;
 		return;
 	}
+	if (f->retiring || !((WIFEXITED(status) && WEXITSTATUS(status) != 0) ||
+	    (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)))
+		return;
 	if (++m->image_failures < IMAGE_FAILURES_MAX)
 		return;
 	log_warnx("the session image failed %u times in a row; forkers are "
@@ -139,7 +145,7 @@ forker_reaped(struct master *m, pid_t pid, int status)
 			continue;
 		current = !f->retiring;
 		forker_drain(m, f);
-		image_forker_gone(m, f);
+		image_forker_gone(m, f, status);
 		children_forker_gone(m, pid);
 		forker_closed(f);
 		if (!current || m->stopping)

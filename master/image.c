@@ -46,31 +46,36 @@ owner_ok(const struct stat *st)
 	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
+/* The file is opened from the directory we checked, not by a path that
+ * could lead elsewhere by then. */
 static int
 image_try(const char *dir)
 {
-	char path[PATH_MAX];
 	struct stat st, dst;
-	int fd;
+	int dfd, fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/" IMAGE_NAME, dir) >=
-	    sizeof(path))
+	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
-	if ((fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	fd = openat(dfd, IMAGE_NAME, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1 || fstat(fd, &st) != 0 || fstat(dfd, &dst) != 0 ||
+	    !S_ISREG(st.st_mode) || (st.st_mode & S_IXUSR) == 0) {
+		if (fd != -1)
+			close(fd);
+		close(dfd);
 		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & S_IXUSR) == 0 || stat(dir, &dst) != 0) {
+	}
+	close(dfd);
+	/* Set-id bits would also make the image hide the environment from
+	 * itself (it refuses to run so). */
+	if (!owner_ok(&st) || !owner_ok(&dst) ||
+	    (st.st_mode & (S_ISUID | S_ISGID)) != 0) {
+		log_warnx("%s/" IMAGE_NAME ": not used: it and its directory "
+		    "must be owned by root (or by this user) and writable by "
+		    "nobody else, and it must not be set-id", dir);
 		close(fd);
 		return -1;
 	}
-	if (!owner_ok(&st) || !owner_ok(&dst)) {
-		log_warnx("%s: not used: it and its directory must be owned "
-		    "by root (or by this user) and writable by nobody else",
-		    path);
-		close(fd);
-		return -1;
-	}
-	log_info("session image %s", path);
+	log_info("session image %s/" IMAGE_NAME, dir);
 	return fd;
 }
 
@@ -116,9 +121,16 @@ image_exec(const struct spawn_ctx *ctx, int chan, int image_fd)
 	char arg[16];
 	char *argv[] = { (char *)"socks5d-session", arg, NULL };
 
-	/* Made here, before the exec: the master's kill(-pgid) must never
-	 * miss a group. */
+	/* Made here: once the child has exec'd, the master's own
+	 * setpgid(pid, pid) fails (EACCES), and its kill(-pgid) must never
+	 * miss the group. */
 	(void)setpgid(0, 0);
+	/* Nothing the master holds goes across unless named below: the
+	 * image runs as root until its sandbox closes the rest. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+		log_warn("session image: close_range");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (keep_across(fds[i]) != 0) {
 			log_warn("session image: descriptor %d", fds[i]);
@@ -136,7 +148,7 @@ int
 image_setup_send(const struct spawn_ctx *ctx, int chan)
 {
 	struct ipc_image_setup s = { .relay_copy = ctx->relay_copy,
-	    .health_gen = ctx->health_gen };
+	    .audit_on = audit_logging(), .health_gen = ctx->health_gen };
 	uint8_t buf[IPC_IMAGE_SETUP_LEN];
 	struct sandbox_ids ids;
 	struct wr w;

@@ -169,8 +169,10 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return EXIT_CLEAN;
 	}
-	if (conf_load_sealed(opts.conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
-	    &conf, &conf_sealed, master_conf_diag, NULL) != 0) {
+	/* Opened before anything is served, kept for the master's life; -i
+	 * forks no forker. */
+	opts.image_fd = opts.inetd ? -1 : image_open();
+	if (master_conf_load(&opts, &conf, &conf_sealed) != 0) {
 		log_warnx("%s: configuration refused", opts.conf_path);
 		return EXIT_CONFIG;
 	}
@@ -181,7 +183,6 @@ main(int argc, char **argv)
 	    &sb) != 0) {
 		log_warnx("cannot prepare the worker sandbox; not starting");
 		conf_free(conf);
-		close(conf_sealed);
 		return EXIT_CONFIG;
 	}
 	opts.audit_fd = -1;
@@ -191,7 +192,6 @@ main(int argc, char **argv)
 	audit_init(true);
 	signal(SIGPIPE, SIG_IGN);
 	if (opts.inetd) {
-		close(conf_sealed);
 		rc = master_serve_inetd(&opts, conf, sb);
 		sandbox_free(sb);
 		return rc;
@@ -199,7 +199,6 @@ main(int argc, char **argv)
 	if ((rc = listen_open(&opts, conf, listen_fds, LISTEN_MAX,
 	    &n_listen)) != 0) {
 		conf_free(conf);
-		close(conf_sealed);
 		sandbox_free(sb);
 		return rc;
 	}
@@ -207,8 +206,6 @@ main(int argc, char **argv)
 	 * every fork would copy its page tables, every child fault on it. */
 	malloc_trim(0);
 	log_info("socks5d %s started", SOCKS5D_VERSION);
-	/* Opened before anything is served, kept for the master's life. */
-	opts.image_fd = image_open();
 	rc = master_serve(&opts, conf, conf_sealed, sb, listen_fds, n_listen);
 	sandbox_free(sb);
 	return rc;

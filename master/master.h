@@ -32,7 +32,8 @@ struct master_opts {
 	const char *user;              /* -u, or NULL */
 	bool inetd;                    /* -i */
 	bool relay_copy;               /* SOCKS5D_RELAY_COPY=1 in the environment */
-	int image_fd;                  /* the session image (master/image.h) */
+	int image_fd;                  /* the session image (master/image.h),
+	                                * or -1 */
 };
 
 /* Open the audit file at path for appending (create 0600, no symlink):
@@ -60,6 +61,12 @@ int master_serve(const struct master_opts *opts, struct conf *conf,
  * the helpers started for it.  Returns the exit status. */
 int master_serve_inetd(const struct master_opts *opts, struct conf *conf,
     const struct sandbox *sb);
+
+/* Load opts->conf_path (start-up and SIGHUP), logging each diagnostic:
+ * with a session image also sealed for it (conf_load_sealed), without
+ * one *sealed is -1.  0, or the load's error. */
+int master_conf_load(const struct master_opts *opts, struct conf **out,
+    int *sealed);
 
 /* conf_diag_fn that logs each diagnostic (start-up and SIGHUP). */
 void master_conf_diag(void *ctx, const char *file, unsigned line,

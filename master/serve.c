@@ -104,6 +104,20 @@ master_conf_diag(void *ctx, const char *file, unsigned line, bool is_error,
 		    is_error ? "" : "warning: ", msg);
 }
 
+int
+master_conf_load(const struct master_opts *opts, struct conf **out,
+    int *sealed)
+{
+	*sealed = -1;
+	/* Without an image nothing needs the sealed copy, and what only it
+	 * bounds (the number of port names) must not refuse a file. */
+	if (opts->image_fd == -1)
+		return conf_load_flags(opts->conf_path,
+		    CONF_PARSE_UNKNOWN_VAR_WARNS, out, master_conf_diag, NULL);
+	return conf_load_sealed(opts->conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
+	    out, sealed, master_conf_diag, NULL);
+}
+
 /* SIGHUP: the new file replaces the old only if it loads completely.
  * Running workers keep the copy they forked with. */
 static void
@@ -114,8 +128,7 @@ master_reload(struct master *m)
 	int sealed;
 
 	log_info("SIGHUP: reloading %s", m->opts->conf_path);
-	if (conf_load_sealed(m->opts->conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
-	    &fresh, &sealed, master_conf_diag, NULL) != 0) {
+	if (master_conf_load(m->opts, &fresh, &sealed) != 0) {
 		log_warnx("reload of %s refused; the previous rules stay in "
 		    "force", m->opts->conf_path);
 		/* Log rotation works even so. */
@@ -135,7 +148,8 @@ master_reload(struct master *m)
 		    "restart");
 	conf_free(m->conf);
 	m->conf = fresh;
-	close(m->conf_sealed);
+	if (m->conf_sealed != -1)
+		close(m->conf_sealed);
 	m->conf_sealed = sealed;
 	/* Reopen the audit file too, so that log rotation works. */
 	auditlog_reopen(m);

@@ -19,6 +19,7 @@
 #include "common/proctitle.h"
 #include "conf/conf.h"
 #include "master/master.h"
+#include "forker/forker.h"
 #include "master/spawn.h"
 #include "relay/relay.h"
 #include "worker/sandbox.h"

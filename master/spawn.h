@@ -13,7 +13,6 @@
 #include <stdint.h>
 
 #include "common/ipc.h"
-#include "worker/worker.h"
 
 struct conf;
 struct health_page;
@@ -35,10 +34,12 @@ struct spawn_ctx {
 	bool wrap_rules;     /* the hosts_access tables hold rules */
 	int conf_sealed;     /* conf_load_sealed's memfd, for the image */
 	int health_page_fd;  /* the health page, read-only, for the image */
-	/* Kept through every sandbox: the audit file, syslog, the helper
-	 * doors.  Another descriptor every worker must hold is one more line
-	 * in master/helpers.c spawn_ctx_fill; the forker keeps the same
-	 * list. */
+	/* Kept through every sandbox: the audit door, syslog, the helper
+	 * doors (spawn_inherit_fill, forker/forker.h).  Another descriptor
+	 * every worker must hold is one more line there, and, for the
+	 * session image, one more enum ipc_image_fd (common/ipc.h) that
+	 * master/image.c sends and keeps across the exec and
+	 * forker/image.c checks. */
 	int inherit[SPAWN_INHERIT_MAX];
 	size_t n_inherit;
 };
@@ -48,14 +49,6 @@ struct spawn_ctx {
 void spawn_worker(const struct spawn_ctx *ctx, int client_fd,
     const struct sockaddr_storage *client, uint32_t id)
     __attribute__((noreturn));
-
-/* A worker's options for session id from ctx (forker/forker.c). */
-struct worker_opts spawn_worker_opts(const struct spawn_ctx *ctx,
-    uint32_t id);
-
-/* ctx->inherit from the descriptors above, the audit door and syslog
- * (forker/forker.c, which the master and the session image share). */
-void spawn_inherit_fill(struct spawn_ctx *ctx);
 
 struct relay_pipes;
 struct worker_client;

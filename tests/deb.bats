@@ -32,6 +32,21 @@ teardown() {
 	cleanup_test
 }
 
+# forker_runs MASTER EXE: a forker of MASTER runs EXE, and has a spare
+# (it started).
+forker_runs() {
+	local c k
+	for c in $(daemon_children "$1"); do
+		[ "$(readlink "/proc/$c/exe")" = "$2" ] || continue
+		for k in $(daemon_children "$c"); do
+			case $(tr '\0' ' ' <"/proc/$k/cmdline" 2>/dev/null) in
+			"socks5d: spare"*) return 0 ;;
+			esac
+		done
+	done
+	return 1
+}
+
 need_deb() {
 	[ -n "$DEB" ] || skip "dpkg-buildpackage or debhelper missing (contrib/deps.sh deb)"
 }
@@ -99,6 +114,8 @@ need_deb() {
 	SOCKS5D=/usr/sbin/socks5d daemon_start P "$BATS_TEST_TMPDIR/socks5.conf"
 	grep -qF "session image /usr/libexec/socks5d/socks5d-session" "$P_LOG" ||
 	    fail "/usr/sbin/socks5d did not find its image: $(cat "$P_LOG")"
+	wait_until 10 forker_runs "$P_PID" /usr/libexec/socks5d/socks5d-session ||
+	    fail "no forker runs the packaged image: $(ps -o pid,ppid,args $(daemon_tree "$P_PID"))"
 	daemon_stop "$P_PID"
 	# Loopback only: every permit line names 127. or ::1.
 	run grep -E '^[[:space:]]*permit' /etc/socks5.conf
@@ -158,6 +175,8 @@ make_install() {
 		SOCKS5D="$d/opt/s5/sbin/socks5d" daemon_start P "$BATS_TEST_TMPDIR/socks5.conf"
 		grep -qF "session image $d/opt/s5/libexec/socks5d/socks5d-session" "$P_LOG" ||
 		    fail "the installed socks5d did not find its image: $(cat "$P_LOG")"
+		wait_until 10 forker_runs "$P_PID" "$d/opt/s5/libexec/socks5d/socks5d-session" ||
+		    fail "no forker runs the installed image: $(ps -o pid,ppid,args $(daemon_tree "$P_PID"))"
 		daemon_stop "$P_PID"
 	fi
 	grep -q '^ExecStart=/opt/s5/sbin/socks5d ' "$d/opt/s5/lib/systemd/system/socks5d.service" ||

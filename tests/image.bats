@@ -86,6 +86,16 @@ master_forks_and_serves() {
 	assert_field recv-text "$(hashline x)"
 }
 
+# image_forkers MASTER: every forker of MASTER runs the image, and the
+# master never gave it up.
+image_forkers() {
+	local f
+	for f in $(forkers_of "$1"); do
+		assert_eq "$(readlink "/proc/$f/exe")" "$(readlink -f "$IMAGE")" "forker $f's program"
+	done
+	! grep -q "session image failed" "$I_LOG" || fail "the master gave the image up: $(cat "$I_LOG")"
+}
+
 # exe_base PID: the lowest address the program itself is mapped at.
 exe_base() {
 	local exe
@@ -126,6 +136,8 @@ exe_base() {
 }
 
 @test "a rule naming a port (discard) is applied by the image's workers" {
+	wait_until 10 all_spared "$I_PID" || fail "forkers not ready"
+	image_forkers "$I_PID"
 	run socks -p "127.0.0.1:$I_PORT" -d 127.0.0.1 -P 9
 	assert_field reply 2 "CONNECT to the discard port, denied by name"
 	local line
@@ -146,6 +158,7 @@ exe_base() {
 	kill -HUP "$I_PID"
 	wait_until 10 eval '[ "$(forkers_of "$I_PID" | sort | tr "\n" " ")" != "$old" ] && all_spared "$I_PID"' ||
 	    fail "no new forkers after SIGHUP: $(ps -o pid,ppid,args $(daemon_tree "$I_PID"))"
+	image_forkers "$I_PID"
 	run socks -p "127.0.0.1:$I_PORT" -d 127.0.0.1 -P 13
 	assert_field reply 2 "daytime (13) denied after the reload"
 	run socks -p "127.0.0.1:$I_PORT" -d 127.0.0.1 -P 9
@@ -175,22 +188,32 @@ exe_base() {
 	master_forks_and_serves N
 }
 
-@test "an image others may write to is not used" {
-	local dir=$BATS_TEST_TMPDIR/open SOCKS5D
+@test "an image others may write to, in a directory others may write to, or set-id is not used" {
+	local dir=$BATS_TEST_TMPDIR/open SOCKS5D how
 	SOCKS5D=$(socks5d_in "$dir")
 	cp "$IMAGE" "$dir/socks5d-session"
-	chmod 0775 "$dir/socks5d-session"
-	daemon_start W "$BATS_FILE_TMPDIR/socks5.conf"
-	grep -q "socks5d-session: not used" "$W_LOG" || fail "no refusal: $(cat "$W_LOG")"
-	master_forks_and_serves W
+	for how in file dir setuid; do
+		chmod 0755 "$dir" "$dir/socks5d-session"
+		case $how in
+		file) chmod 0775 "$dir/socks5d-session" ;;
+		dir) chmod 0777 "$dir" ;;
+		setuid) chmod 4755 "$dir/socks5d-session" ;;
+		esac
+		daemon_start W "$BATS_FILE_TMPDIR/socks5.conf"
+		chmod 0755 "$dir"
+		grep -q "socks5d-session: not used" "$W_LOG" || fail "$how: no refusal: $(cat "$W_LOG")"
+		master_forks_and_serves W
+		daemon_stop "$W_PID"
+		: >"$W_LOG"
+	done
 }
 
 @test "an image that cannot start (another build's): three tries, then the master's own forkers serve" {
 	local dir=$BATS_TEST_TMPDIR/other SOCKS5D
 	SOCKS5D=$(socks5d_in "$dir")
-	# A program that exits at once, as an image of another build refusing
-	# the set-up would.
-	printf '#!/bin/sh\nexit 125\n' >"$dir/socks5d-session"
+	# A program that exits non-zero at once, as an image of another build
+	# refusing the set-up does (test_ipc pins that refusal).
+	cp "$(type -P false)" "$dir/socks5d-session"
 	chmod 0755 "$dir/socks5d-session"
 	daemon_start X "$BATS_FILE_TMPDIR/socks5.conf"
 	wait_until 40 grep -q "session image failed 3 times" "$X_LOG" ||

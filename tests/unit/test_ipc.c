@@ -458,7 +458,7 @@ test_image_setup(void)
 {
 	struct ipc_image_setup s = { .uid = 65534, .gid = 65533,
 	    .helper_uid = 101, .helper_gid = 102, .privileged = true,
-	    .relay_copy = false, .health_gen = 7 }, out;
+	    .relay_copy = false, .audit_on = true, .health_gen = 7 }, out;
 	uint8_t buf[IPC_IMAGE_SETUP_LEN + 8], bad_buf[IPC_IMAGE_SETUP_LEN];
 	size_t bad = 0;
 	struct wr w;
@@ -471,10 +471,11 @@ test_image_setup(void)
 	CHECK(ipc_image_setup_get(buf, w.off, &out) == 0 && out.uid == 65534 &&
 	    out.gid == 65533 && out.helper_uid == 101 &&
 	    out.helper_gid == 102 && out.privileged && !out.relay_copy &&
+	    out.audit_on &&
 	    out.health_gen == 7 && out.fds[IMAGE_FD_CONF] == 10 &&
 	    out.fds[IMAGE_FD_SYSLOG] == -1 &&
 	    out.fds[IMAGE_FD_MASTER_DOOR] == 10 + IMAGE_FD_MASTER_DOOR &&
-	    strcmp(out.version, SOCKS5D_VERSION) == 0,
+	    strcmp(out.version, socks5d_build_id) == 0,
 	    "image setup: round trip, -1 kept");
 	for (size_t n = 0; n < IPC_IMAGE_SETUP_LEN; n++)
 		if (ipc_image_setup_get(buf, n, &out) == 0)
@@ -486,11 +487,13 @@ test_image_setup(void)
 		static const struct { size_t off; uint8_t v; const char *what; }
 		    cases[] = {
 			{ 3, 2, "another ABI" },
-			{ 4, 'x', "another version" },
+			{ 4, 'x', "another build" },
+			{ 4 + IPC_IMAGE_VERSION_LEN - 1, 'x', "another build" },
 			{ 4 + IPC_IMAGE_VERSION_LEN + 16, 2, "privileged 2" },
 			{ 4 + IPC_IMAGE_VERSION_LEN + 17, 9, "relay_copy 9" },
+			{ 4 + IPC_IMAGE_VERSION_LEN + 18, 2, "audit_on 2" },
 			/* The conf descriptor's low byte: 2, stdio. */
-			{ 4 + IPC_IMAGE_VERSION_LEN + 22 + 3, 2, "descriptor 2" },
+			{ 4 + IPC_IMAGE_VERSION_LEN + 23 + 3, 2, "descriptor 2" },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
