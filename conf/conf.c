@@ -1,8 +1,9 @@
 /*
  * Parsing a configuration: run the two passes of the parser over its text,
  * hand back the compiled struct conf.  Where the text comes from (a file,
- * a buffer, the session image's sealed copy) and how port names are looked
- * up is the caller's: load.c in the master, sealed.c in the session image.
+ * a buffer, the session image's sealed copy), how port names are looked
+ * up and where this host's addresses come from is the caller's: load.c in
+ * the master, sealed.c in the session image.
  * Also the allocation helpers every conf/ file uses: one arena per
  * configuration for the small strings and lists (so conf_free is a walk
  * over a few chunks), and growing arrays for the per-section lines.
@@ -127,7 +128,8 @@ path_base(const char *path)
 int
 parse_common(const char *file, const void *buf, size_t len, unsigned flags,
     bool world_readable, const struct conf_services *services,
-    struct conf **out, conf_diag_fn *diag, void *ctx)
+    const struct conf_ifaddrs *ifaddrs, struct conf **out, conf_diag_fn *diag,
+    void *ctx)
 {
 	const struct conf_services *saved;
 	struct parser p;
@@ -141,6 +143,7 @@ parse_common(const char *file, const void *buf, size_t len, unsigned flags,
 	p.diag_ctx = ctx;
 	p.flags = flags;
 	p.world_readable = world_readable;
+	p.ifaddrs = ifaddrs;
 	if ((conf = calloc(1, sizeof(*conf))) == NULL ||
 	    (conf->name = strdup(path_base(file))) == NULL) {
 		free(conf);

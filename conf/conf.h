@@ -159,8 +159,8 @@ int conf_load(const char *path, struct conf **out, conf_diag_fn *diag,
 
 /* The same from a buffer (unit tests and the fuzzer); name is used in
  * diagnostics and in conf_name().  Does not touch the file system except
- * the services database (through NSS, for port names) and, for interface
- * lines, getifaddrs(). */
+ * the services database (through NSS, for port names) and, when an
+ * interface line needs this host's addresses, getifaddrs() (once). */
 int conf_parse(const char *name, const void *buf, size_t len,
     struct conf **out, conf_diag_fn *diag, void *ctx);
 
@@ -168,7 +168,7 @@ int conf_parse(const char *name, const void *buf, size_t len,
 enum conf_parse_flag {
 	/* Do not require interface addresses to belong to this host (unit
 	 * tests; checking a file meant for another machine).  Interface
-	 * names are still resolved through getifaddrs(). */
+	 * names are still resolved against this host's addresses. */
 	CONF_PARSE_ASSUME_OWNED = 1 << 0,
 	/* Ignore SOCKS5_* environment variables (tests, the fuzzer). */
 	CONF_PARSE_NO_ENV = 1 << 1,
@@ -190,19 +190,24 @@ int conf_load_flags(const char *path, unsigned flags, struct conf **out,
  * The master execs a static session image (the forker and its workers)
  * that must work from exactly the configuration the master loaded, and
  * must not carry NSS (a static glibc's NSS dlopen()s libnss_*.so).  So
- * the master hands it the text it parsed with every port name already
- * answered, in a memfd nobody can change any more:
+ * the master hands it the text it parsed with every port name and every
+ * interface address already answered, in a memfd nobody can change any
+ * more:
  *
  * conf_load_flags, and on success also *sealed: a sealed memfd (O_CLOEXEC)
  * holding what the session image needs to parse exactly this configuration
- * again: the path as given, the flags, the file's bytes, and every port
- * name resolved while parsing with the port it got.  *sealed is -1 and
- * *out NULL on any failure.  Fails as conf_load_flags does, and also with
- * ERR_CONFIG for a path longer than 4095 bytes, unknown flag bits, or a
- * file naming more than 128 distinct services (line 0), and ERR_SYS when
- * the memfd cannot be made.  A service whose port is 0 is unknown here.
- * The memfd holds the file's bytes, so SOCKS5_PASSWD too: pass it only to
- * the image.
+ * again: the path as given, the flags, the file's bytes, every port name
+ * resolved while parsing with the port it got, and, when some interface
+ * line needed this host's addresses, the list getifaddrs() gave (each
+ * IPv4 and IPv6 address with its interface's name and, for IPv6, its
+ * scope).  *sealed is -1 and *out NULL on any failure.  Fails as
+ * conf_load_flags does, and also with ERR_CONFIG for a path longer than
+ * 4095 bytes, unknown flag bits, a file naming more than 128 distinct
+ * services, or interface lines to check on a host with more than 4096
+ * IPv4 and IPv6 addresses (each at line 0), and ERR_SYS when the memfd
+ * cannot be made.  A service whose port is 0 is unknown here.  The memfd
+ * holds the file's bytes, so SOCKS5_PASSWD too: pass it only to the
+ * image.
  */
 int conf_load_sealed(const char *path, unsigned flags, struct conf **out,
     int *sealed, conf_diag_fn *diag, void *ctx);
@@ -216,8 +221,11 @@ int conf_load_sealed(const char *path, unsigned flags, struct conf **out,
  * conf_parse would (ERR_SYS if fd cannot be read), with the master's
  * warnings again: diagnostics name the sealed path and its lines, a name
  * missing from the table is an unknown service.  Interface lines are
- * resolved again through getifaddrs().  Reads fd with pread from offset 0
- * and does not close it.  SOCKS5_PWDFILE is not looked at again: the
+ * checked against the master's list only, never getifaddrs(): an image
+ * started hours later, on a host whose addresses have changed since,
+ * builds the interface rules the master built (and if the master's
+ * getifaddrs failed, reports the same error).  Reads fd with pread from
+ * offset 0 and does not close it.  SOCKS5_PWDFILE is not looked at again: the
  * master's load checked it.
  */
 int conf_parse_sealed(int fd, struct conf **out, conf_diag_fn *diag,

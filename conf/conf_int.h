@@ -5,7 +5,7 @@
  * conf/conf.h.
  *
  * Files: load.c (the master's reading of a file or a buffer; the only
- * conf/ file that uses NSS), conf.c (parse, free, accessors, arena),
+ * conf/ file that uses NSS or getifaddrs), conf.c (parse, free, accessors, arena),
  * lines.c (physical and logical lines, fields, diagnostics), parse.c (one
  * function per entry kind), pattern.c (host and port patterns), lists.c
  * (auth, command, user and proxy lists), vars.c (set and the environment),
@@ -17,6 +17,7 @@
 #define SOCKS5D_CONF_INT_H
 
 #include <sys/socket.h>
+#include <net/if.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -159,15 +160,50 @@ struct conf_services {
 	void *ctx;
 };
 
+/* One address of this host as iface.c reads it: an AF_INET or AF_INET6
+ * entry of getifaddrs(), its interface's name (NUL-terminated; a name no
+ * interface line could give may be kept as "?", see load.c), the address
+ * (AF_INET: 4 bytes, the other 12 zero) and, for AF_INET6, its scope id
+ * (binding a link-local address needs it; 0 for AF_INET). */
+struct conf_ifaddr {
+	char name[IFNAMSIZ];
+	sa_family_t family;
+	uint8_t addr[16];
+	uint32_t scope_id;
+};
+
+/* This host's addresses, getifaddrs()'s entries in its order, or the
+ * errno it failed with (error != 0: then n is 0). */
+struct conf_iflist {
+	int error;
+	size_t n;
+	const struct conf_ifaddr *v;
+};
+
+/* How a parse gets the list its interface lines are checked against:
+ * called at most once per parse, and only when a line needs it.  The
+ * master reads the host (load.c); the session image gets what the master
+ * read, and nothing else (sealed.c), so that both parse the same however
+ * much later the image starts.  The list lives until the caller of
+ * parse_common releases the source.  NULL: this parse has no list. */
+typedef const struct conf_iflist *conf_ifaddrs_fn(void *ctx);
+struct conf_ifaddrs {
+	conf_ifaddrs_fn *fn;
+	void *ctx;
+};
+
 /* The parser behind every entry point: file is the path or name as given
  * (diagnostics; its base name becomes conf_name), buf[0..len) the text,
  * world_readable whether the file's mode lets group or others read it (a
  * SOCKS5_PASSWD line then warns), services the port-name lookup for this
- * parse (NULL: every name is an unknown service).  Returns 0 and *out, or
- * ERR_CONFIG / ERR_NOMEM with *out NULL, as conf_parse does. */
+ * parse (NULL: every name is an unknown service), ifaddrs the source of
+ * this host's addresses (NULL: an interface line that needs them is an
+ * error).  Returns 0 and *out, or ERR_CONFIG / ERR_NOMEM with *out NULL,
+ * as conf_parse does. */
 int parse_common(const char *file, const void *buf, size_t len,
     unsigned flags, bool world_readable, const struct conf_services *services,
-    struct conf **out, conf_diag_fn *diag, void *ctx);
+    const struct conf_ifaddrs *ifaddrs, struct conf **out, conf_diag_fn *diag,
+    void *ctx);
 
 /* Zeroed, suitably aligned bytes that live until conf_free; NULL when out
  * of memory. */
@@ -186,7 +222,6 @@ struct field {
 };
 
 struct shadow;
-struct ifaddrs;
 
 /* Variables the parser tracks; VAR_COUNT bounds the table in vars.c. */
 #define VAR_COUNT 64
@@ -202,9 +237,9 @@ struct parser {
 	bool nomem;              /* an allocation failed: the load fails */
 	bool has_chain;          /* some socks4/socks5 line exists (pass 1) */
 	bool world_readable;     /* conf_load: the mode lets group or others read */
-	int ifaddrs_state;       /* 0 not read, 1 read, -1 getifaddrs failed */
-	int ifaddrs_errno;
-	struct ifaddrs *ifaddrs;
+	const struct conf_ifaddrs *ifaddrs;   /* parse_common's source */
+	bool iflist_asked;       /* ifaddrs was called (once per parse) */
+	const struct conf_iflist *iflist;     /* what it answered */
 	unsigned var_line[VAR_COUNT];   /* where the file set each variable */
 	struct shadow *shadow[5];       /* one per section, see shadow.c */
 };
@@ -318,6 +353,21 @@ bool hostpat_covers(const struct hostpat *wide, const struct hostpat *narrow);
  * fails conf_load_sealed at line 0. */
 #define CONF_SEALED_SVC_MAX 128
 #define CONF_SEALED_PATH_MAX 4095   /* PATH_MAX less its NUL */
+/* 4096 addresses of this host.  256 would be too few: each container's
+ * veth on a container host adds an IPv6 link-local address, so a host
+ * running a few hundred containers has more.  4096 costs the image a
+ * fixed 160 KiB array (malloc'd, as the rest of struct conf_sealed) and
+ * each interface line a linear walk of at most 4096 entries.  A host
+ * with more fails conf_load_sealed at line 0, and only when some line
+ * asked for the list. */
+#define CONF_SEALED_IF_MAX 4096
+
+/* What the sealed configuration says of getifaddrs(). */
+enum conf_sealed_if {
+	SEALED_IF_NONE = 0,     /* no line asked for the list */
+	SEALED_IF_LIST = 1,     /* the list, in n_if and ifs */
+	SEALED_IF_FAILED = 2,   /* getifaddrs failed with if_error */
+};
 
 struct conf_sealed_svc {
 	char name[CONF_SERVICE_NAME_MAX + 1];
@@ -331,6 +381,10 @@ struct conf_sealed {
 	char path[CONF_SEALED_PATH_MAX + 1];    /* as given to conf_load */
 	size_t n_svc;
 	struct conf_sealed_svc svc[CONF_SEALED_SVC_MAX];
+	enum conf_sealed_if if_state;
+	int if_error;                   /* SEALED_IF_FAILED: 1-4095 */
+	size_t n_if;                    /* SEALED_IF_LIST: 0-4096 */
+	struct conf_ifaddr ifs[CONF_SEALED_IF_MAX];
 	const uint8_t *file;            /* decoded: inside the input buffer */
 	size_t file_len;
 };
@@ -344,11 +398,14 @@ int conf_sealed_encode(const struct conf_sealed *s, void *buf, size_t cap,
 /* buf[0..len) into *out (file points into buf); ERR_PROTO for anything
  * but an encoding of the format sealed.c describes. */
 int conf_sealed_decode(const void *buf, size_t len, struct conf_sealed *out);
+/* What the format carries as an interface's name: 1 to IFNAMSIZ - 1
+ * bytes, each printable and not a space (Linux names have none). */
+bool conf_ifaddr_name_ok(const char *s, size_t len);
 /* The port s's table gives name: true and *port, or false. */
 bool conf_sealed_lookup(const struct conf_sealed *s, const char *name,
     unsigned *port);
 /* Parse s's text as conf_load parsed it, port names from s's table only
- * (s is not changed). */
+ * and this host's addresses from s's list only (s is not changed). */
 int conf_sealed_parse(struct conf_sealed *s, struct conf **out,
     conf_diag_fn *diag, void *ctx);
 

@@ -1,8 +1,12 @@
 /*
  * The interface-address field of interface/route lines (grammar 4.3): an
  * address this host owns, or an interface name resolved to its first IPv4
- * address.  Both are checked against getifaddrs(), read once per load and
- * only when the file has an interface line.
+ * address.  Both are checked against this host's list of addresses, asked
+ * for once per load and only when a line needs it, through the source the
+ * parse was given (conf_int.h): getifaddrs() in the master (load.c), the
+ * master's list in the session image (sealed.c).  This file never calls
+ * getifaddrs itself, so the image, which links it, cannot see addresses
+ * its master did not.
  *
  * Every 127.0.0.0/8 address counts as owned: Linux routes the whole block
  * to lo (the "local" route table), so a socket can bind to 127.0.0.2 even
@@ -12,8 +16,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <string.h>
 
@@ -23,59 +25,59 @@
 void
 iface_release(struct parser *p)
 {
-	if (p->ifaddrs != NULL)
-		freeifaddrs(p->ifaddrs);
-	p->ifaddrs = NULL;
-	p->ifaddrs_state = 0;
+	/* The list belongs to the source, which outlives the parse. */
+	p->iflist = NULL;
+	p->iflist_asked = false;
 }
 
-/* 1 when the list is at hand, -1 when getifaddrs failed (reported at each
- * line that needs the list, since each such line is then unusable). */
-static int
-ifaddrs_get(struct parser *p)
+/* The list, or NULL when there is none (reported at each line that needs
+ * it, since each such line is then unusable). */
+static const struct conf_iflist *
+iflist_get(struct parser *p)
 {
-	if (p->ifaddrs_state == 0) {
-		if (getifaddrs(&p->ifaddrs) == 0) {
-			p->ifaddrs_state = 1;
-		} else {
-			p->ifaddrs_state = -1;
-			p->ifaddrs_errno = errno;
-		}
+	if (!p->iflist_asked) {
+		p->iflist_asked = true;
+		p->iflist = p->ifaddrs != NULL ?
+		    p->ifaddrs->fn(p->ifaddrs->ctx) : NULL;
 	}
-	if (p->ifaddrs_state < 0)
+	if (p->iflist == NULL) {
+		parser_error(p, "cannot check the interface address: no list "
+		    "of this host's addresses was recorded for this parse");
+		return NULL;
+	}
+	if (p->iflist->error != 0) {
 		parser_error(p, "cannot list this host's addresses to check "
-		    "the interface address: %s", strerror(p->ifaddrs_errno));
-	return p->ifaddrs_state;
+		    "the interface address: %s", strerror(p->iflist->error));
+		return NULL;
+	}
+	return p->iflist;
 }
 
 /* Is addr (AF_INET: mapped form) configured on an interface?  For IPv6,
- * *scope_id receives the interface's scope (needed to bind link-local). */
+ * *scope_id receives the interface's scope (needed to bind link-local);
+ * the first entry with the address decides, as getifaddrs lists them. */
 static bool
-address_owned(const struct ifaddrs *list, sa_family_t family,
+address_owned(const struct conf_iflist *list, sa_family_t family,
     const struct naddr *addr, uint32_t *scope_id)
 {
-	const struct ifaddrs *ifa;
 	struct naddr have;
+	size_t i;
 
-	for (ifa = list; ifa != NULL; ifa = ifa->ifa_next) {
-		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != family)
+	for (i = 0; i < list->n; i++) {
+		const struct conf_ifaddr *ifa = &list->v[i];
+		uint32_t v4;
+
+		if (ifa->family != family)
 			continue;
 		if (family == AF_INET) {
-			struct sockaddr_in sin;
-
-			memcpy(&sin, ifa->ifa_addr, sizeof(sin));
-			naddr_from_v4(&have, ntohl(sin.sin_addr.s_addr));
-			if (memcmp(&have, addr, sizeof(have)) == 0)
-				return true;
+			memcpy(&v4, ifa->addr, sizeof(v4));
+			naddr_from_v4(&have, ntohl(v4));
 		} else {
-			struct sockaddr_in6 sin6;
-
-			memcpy(&sin6, ifa->ifa_addr, sizeof(sin6));
-			naddr_from_v6(&have, sin6.sin6_addr.s6_addr);
-			if (memcmp(&have, addr, sizeof(have)) == 0) {
-				*scope_id = sin6.sin6_scope_id;
-				return true;
-			}
+			naddr_from_v6(&have, ifa->addr);
+		}
+		if (memcmp(&have, addr, sizeof(have)) == 0) {
+			*scope_id = family == AF_INET6 ? ifa->scope_id : 0;
+			return true;
 		}
 	}
 	return false;
@@ -104,21 +106,21 @@ ifname_ok(const char *s, size_t len)
 static int
 iface_by_name(struct parser *p, const struct field *f, struct iface_line *out)
 {
-	const struct ifaddrs *ifa;
+	const struct conf_iflist *list;
 	char q[QUOTE_MAX];
+	size_t i;
 
-	if (ifaddrs_get(p) < 0)
+	if ((list = iflist_get(p)) == NULL)
 		return ERR_CONFIG;
-	for (ifa = p->ifaddrs; ifa != NULL; ifa = ifa->ifa_next) {
-		struct sockaddr_in sin;
+	for (i = 0; i < list->n; i++) {
+		const struct conf_ifaddr *ifa = &list->v[i];
+		uint32_t v4;
 
-		if (ifa->ifa_addr == NULL ||
-		    ifa->ifa_addr->sa_family != AF_INET ||
-		    strcmp(ifa->ifa_name, f->s) != 0)
+		if (ifa->family != AF_INET || strcmp(ifa->name, f->s) != 0)
 			continue;
-		memcpy(&sin, ifa->ifa_addr, sizeof(sin));
+		memcpy(&v4, ifa->addr, sizeof(v4));
 		out->family = AF_INET;
-		naddr_from_v4(&out->local, ntohl(sin.sin_addr.s_addr));
+		naddr_from_v4(&out->local, ntohl(v4));
 		return 0;
 	}
 	parser_error(p, "interface '%s' has no IPv4 address on this host "
@@ -130,6 +132,7 @@ iface_by_name(struct parser *p, const struct field *f, struct iface_line *out)
 int
 iface_resolve(struct parser *p, const struct field *f, struct iface_line *out)
 {
+	const struct conf_iflist *list;
 	uint32_t v4;
 	uint8_t v6[16];
 	char text[INET6_ADDRSTRLEN], q[QUOTE_MAX];
@@ -156,10 +159,9 @@ iface_resolve(struct parser *p, const struct field *f, struct iface_line *out)
 	if (out->family == AF_INET && ((const uint8_t *)out->local.w)[12] ==
 	    127)
 		return 0;
-	if (ifaddrs_get(p) < 0)
+	if ((list = iflist_get(p)) == NULL)
 		return ERR_CONFIG;
-	if (!address_owned(p->ifaddrs, out->family, &out->local,
-	    &out->scope_id)) {
+	if (!address_owned(list, out->family, &out->local, &out->scope_id)) {
 		parser_error(p, "interface address %s is not an address of this "
 		    "host (expected one of its own addresses, or an interface "
 		    "name such as eth0)", conf_quote(q, f->s));

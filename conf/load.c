@@ -1,12 +1,15 @@
 /*
  * The master's side of loading: open and read socks5.conf (conf_load), or
  * take a buffer (conf_parse: tests, the fuzzer), and parse it with port
- * names looked up in the services database; conf_load_sealed also seals
- * what it read, and the names it resolved, for the session image
- * (sealed.c defines the format).  This is the only conf/ file
+ * names looked up in the services database and interface lines checked
+ * against getifaddrs(); conf_load_sealed also seals what it read, the
+ * names it resolved and the addresses it checked against, for the
+ * session image (sealed.c defines the format).  This is the only conf/ file
  * that calls NSS: the static session image links the rest of conf/ and
  * must not pull in getservbyname_r, which a static glibc serves by
- * dlopen()ing libnss_*.so.
+ * dlopen()ing libnss_*.so.  It is also the only one that calls
+ * getifaddrs: not NSS, but the image must not read the host's addresses
+ * of its own, hours after the master did, and parse other rules.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -14,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,14 +45,104 @@ nss_service(void *ctx, const char *name, unsigned *port)
 
 static const struct conf_services nss_services = { nss_service, NULL };
 
+/* This host's addresses for one parse: getifaddrs() when a line first
+ * needs them, its AF_INET and AF_INET6 entries copied into v, which lives
+ * until host_release (conf_load_sealed seals it after the parse). */
+struct host_ifaddrs {
+	bool read;                  /* the parse asked for the list */
+	struct conf_iflist list;
+	struct conf_ifaddr *v;
+};
+
+/* One getifaddrs entry as iface.c reads it; false for any other family. */
+static bool
+ifaddr_copy(const struct ifaddrs *ifa, struct conf_ifaddr *out)
+{
+	size_t name_len;
+
+	if (ifa->ifa_addr == NULL)
+		return false;
+	if (ifa->ifa_addr->sa_family == AF_INET) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, ifa->ifa_addr, sizeof(sin));
+		memcpy(out->addr, &sin.sin_addr, 4);
+	} else if (ifa->ifa_addr->sa_family == AF_INET6) {
+		struct sockaddr_in6 sin6;
+
+		memcpy(&sin6, ifa->ifa_addr, sizeof(sin6));
+		memcpy(out->addr, &sin6.sin6_addr, 16);
+		out->scope_id = sin6.sin6_scope_id;
+	} else {
+		return false;
+	}
+	out->family = ifa->ifa_addr->sa_family;
+	/* An interface's name (or an IPv4 label such as eth0:1) is at most
+	 * 15 bytes, but Linux lets it hold control and non-ASCII bytes.  One
+	 * the sealed format cannot carry becomes "?": iface.c's ifname_ok
+	 * refuses '?' as it refuses every byte outside [A-Za-z0-9_.:@-], so
+	 * no line can name either, in the master or the image, and the
+	 * entry's address still counts. */
+	name_len = ifa->ifa_name != NULL ? strnlen(ifa->ifa_name, IFNAMSIZ) :
+	    0;
+	if (ifa->ifa_name != NULL &&
+	    conf_ifaddr_name_ok(ifa->ifa_name, name_len))
+		memcpy(out->name, ifa->ifa_name, name_len);
+	else
+		out->name[0] = '?';
+	return true;
+}
+
+static const struct conf_iflist *
+host_ifaddrs(void *ctx)
+{
+	struct host_ifaddrs *h = ctx;
+	struct ifaddrs *list, *ifa;
+	size_t n = 0;
+
+	h->read = true;
+	if (getifaddrs(&list) != 0) {
+		h->list.error = errno != 0 ? errno : EIO;
+		return &h->list;
+	}
+	for (ifa = list; ifa != NULL; ifa = ifa->ifa_next)
+		n++;
+	if (n > 0 && (h->v = calloc(n, sizeof(*h->v))) == NULL) {
+		freeifaddrs(list);
+		h->list.error = ENOMEM;
+		return &h->list;
+	}
+	n = 0;
+	for (ifa = list; ifa != NULL; ifa = ifa->ifa_next)
+		if (ifaddr_copy(ifa, &h->v[n]))
+			n++;
+	freeifaddrs(list);
+	h->list.n = n;
+	h->list.v = h->v;
+	return &h->list;
+}
+
+static void
+host_release(struct host_ifaddrs *h)
+{
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
 int
 conf_parse_flags(const char *name, const void *buf, size_t len,
     unsigned flags, struct conf **out, conf_diag_fn *diag, void *ctx)
 {
+	struct host_ifaddrs host = { 0 };
+	const struct conf_ifaddrs ifaddrs = { host_ifaddrs, &host };
+	int rc;
+
 	if (buf == NULL)
 		len = 0;
-	return parse_common(name, buf, len, flags, false, &nss_services, out,
-	    diag, ctx);
+	rc = parse_common(name, buf, len, flags, false, &nss_services,
+	    &ifaddrs, out, diag, ctx);
+	host_release(&host);
+	return rc;
 }
 
 int
@@ -213,6 +307,33 @@ recording_service(void *ctx, const char *name, unsigned *port)
 	return true;
 }
 
+/* What the parse read of this host's addresses, into s: nothing when no
+ * line asked (the image then has no list either), getifaddrs's errno, or
+ * the list, which must fit the sealed format's bound. */
+static int
+record_ifaddrs(struct parser *p, const struct host_ifaddrs *h,
+    struct conf_sealed *s)
+{
+	if (!h->read) {
+		s->if_state = SEALED_IF_NONE;
+	} else if (h->list.error != 0) {
+		s->if_state = SEALED_IF_FAILED;
+		s->if_error = h->list.error;
+	} else if (h->list.n > CONF_SEALED_IF_MAX) {
+		parser_diag_at(p, 0, true, "this host has %zu IPv4 and IPv6 "
+		    "addresses, more than the %u the session image can be "
+		    "given to check interface lines against", h->list.n,
+		    CONF_SEALED_IF_MAX);
+		return ERR_CONFIG;
+	} else {
+		s->if_state = SEALED_IF_LIST;
+		s->n_if = h->list.n;
+		if (h->list.n > 0)
+			memcpy(s->ifs, h->list.v, h->list.n * sizeof(s->ifs[0]));
+	}
+	return 0;
+}
+
 /* s encoded into a new memfd, sealed so that neither the master nor the
  * image can change it any more (F_SEAL_SEAL: nor the seals), and wound
  * back to offset 0 for a reader that uses read rather than pread. */
@@ -273,6 +394,8 @@ load(const char *path, unsigned flags, struct recorder *rec,
     struct conf **out, int *sealed, conf_diag_fn *diag, void *ctx)
 {
 	const struct conf_services recording = { recording_service, rec };
+	struct host_ifaddrs host = { 0 };
+	const struct conf_ifaddrs ifaddrs = { host_ifaddrs, &host };
 	struct parser p;
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -287,13 +410,16 @@ load(const char *path, unsigned flags, struct recorder *rec,
 	if ((rc = read_file(&p, path, &buf, &len, &world_readable)) != 0)
 		return rc;
 	rc = parse_common(path, buf, len, flags, world_readable,
-	    rec != NULL ? &recording : &nss_services, out, diag, ctx);
+	    rec != NULL ? &recording : &nss_services, &ifaddrs, out, diag,
+	    ctx);
 	if (rc == 0 && rec != NULL && rec->full) {
 		parser_diag_at(&p, 0, true, "more than %u distinct service "
 		    "names in ports (write some as numbers)",
 		    CONF_SEALED_SVC_MAX);
 		rc = ERR_CONFIG;
 	}
+	if (rc == 0 && rec != NULL)
+		rc = record_ifaddrs(&p, &host, rec->sealed);
 	if (rc == 0)
 		rc = pwdfile_gate(&p, *out);
 	if (rc == 0 && rec != NULL) {
@@ -307,6 +433,7 @@ load(const char *path, unsigned flags, struct recorder *rec,
 	/* The buffer may hold SOCKS5_PASSWD. */
 	explicit_bzero(buf, len);
 	free(buf);
+	host_release(&host);
 	if (rc != 0) {
 		conf_free(*out);
 		*out = NULL;

@@ -6,6 +6,8 @@
  * and mode kept); the memfd and its seals; every refusal of the fd and of
  * the decoder (every truncated prefix, each field out of bounds); the
  * table as the image's only source of port names; the 128-name bound.
+ * The addresses interface lines are checked against have their own
+ * program, test_conf_sealed_ifaddrs.c.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -303,8 +305,8 @@ test_fd_refused(const char *dir)
 #define OFF_SVC (OFF_N_SVC + 2)
 
 /* head's first OFF_N_SVC bytes, then n services "s000", "s001", ...
- * padded with 'x' to name_len bytes (4 or more), port 1, and an empty
- * file; the length, or 0 when out is short. */
+ * padded with 'x' to name_len bytes (4 or more), port 1, no addresses
+ * and an empty file; the length, or 0 when out is short. */
 static size_t
 table_bytes(const uint8_t *head, uint8_t *out, size_t cap, size_t n,
     size_t name_len)
@@ -325,7 +327,7 @@ table_bytes(const uint8_t *head, uint8_t *out, size_t cap, size_t n,
 		    wr_bytes(&w, name, name_len) != 0 || wr_u16be(&w, 1) != 0)
 			return 0;
 	}
-	return wr_u32be(&w, 0) == 0 ? w.off : 0;
+	return wr_u8(&w, 0) == 0 && wr_u32be(&w, 0) == 0 ? w.off : 0;
 }
 
 static void
@@ -340,7 +342,8 @@ test_decode(void)
 	static const struct { size_t off; uint8_t val; const char *what; }
 	    rows[] = {
 		{ 0, 'X', "bad magic" },
-		{ OFF_VERSION + 1, 2, "another version" },
+		{ OFF_VERSION + 1, 1, "version 1 (no addresses)" },
+		{ OFF_VERSION + 1, 3, "another version" },
 		{ OFF_FLAGS, 0x80, "an unknown flag" },
 		{ OFF_MODE, 2, "a mode byte above 1" },
 		{ OFF_PATH_LEN + 1, 0, "an empty path" },
@@ -352,7 +355,7 @@ test_decode(void)
 	};
 
 	len = build(buf, sizeof(buf), text, TEST_FLAGS, names, ports, 2);
-	CHECK(len == OFF_SVC + 7 + 10 + 4 + sizeof(text) - 1 &&
+	CHECK(len == OFF_SVC + 7 + 10 + 1 + 4 + sizeof(text) - 1 &&
 	    conf_sealed_decode(buf, len, &s) == 0 && s.n_svc == 2 &&
 	    s.svc[1].port == 6010 && s.flags == TEST_FLAGS &&
 	    !s.world_readable, "a valid encoding decodes (%zu bytes)", len);
