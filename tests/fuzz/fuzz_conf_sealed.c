@@ -5,10 +5,15 @@
  * bounds; what it accepts must encode again to exactly the input (the
  * format has one encoding per value, so encoder and decoder agree), and
  * its text is then parsed with the decoded table as the only source of
- * port names.  The flags are forced to CONF_PARSE_NO_ENV |
- * CONF_PARSE_ASSUME_OWNED, so that a run depends on its input alone and
- * never on the machine's interfaces.
+ * port names and the decoded list as the only source of this host's
+ * addresses.  CONF_PARSE_NO_ENV is forced, so that a run depends on its
+ * input alone; CONF_PARSE_ASSUME_OWNED is left as the input has it, for
+ * interface lines are checked against the decoded list, never the
+ * machine's: this program's getifaddrs aborts.
  */
+#include <sys/socket.h>
+
+#include <ifaddrs.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +22,35 @@
 #include "conf/conf_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int getifaddrs(struct ifaddrs **out);
+
+/* The executable's definition wins over libc's: a sealed parse that
+ * asked the host (the session image must not) is a crash. */
+int
+getifaddrs(struct ifaddrs **out)
+{
+	(void)out;
+	abort();
+}
+
+/* What the decoder let through is what iface.c may read. */
+static void
+check_ifaddrs(const struct conf_sealed *s)
+{
+	size_t i;
+
+	if (s->if_state != SEALED_IF_LIST && s->n_if != 0)
+		abort();
+	for (i = 0; i < s->n_if; i++) {
+		const struct conf_ifaddr *ifa = &s->ifs[i];
+
+		if (!conf_ifaddr_name_ok(ifa->name, strnlen(ifa->name,
+		    sizeof(ifa->name))) || (ifa->family != AF_INET &&
+		    ifa->family != AF_INET6) || (ifa->family == AF_INET &&
+		    ifa->scope_id != 0))
+			abort();
+	}
+}
 
 static void
 diag_sink(void *ctx, const char *file, unsigned line, bool is_error,
@@ -49,7 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s.n_svc > 0 && (!conf_sealed_lookup(&s, s.svc[0].name, &port) ||
 	    port != s.svc[0].port))
 		abort();
-	s.flags = CONF_PARSE_NO_ENV | CONF_PARSE_ASSUME_OWNED;
+	check_ifaddrs(&s);
+	s.flags |= CONF_PARSE_NO_ENV;
 	if (conf_sealed_parse(&s, &conf, diag_sink, &total) == 0) {
 		(void)conf_permit_count(conf);
 		(void)conf_name(conf);
