@@ -48,7 +48,7 @@ $(BUILD)/bench/bench_rules: tests/bench/bench_rules.c $(BUILD)/libsocks5d.a
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/socksbench $(BUILD)/bench/forkfloor
 	-$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/forkfloor-dyn
-	-$(Q)$(MAKE) --no-print-directory $(BUILD)/socks5d
+	-$(Q)$(MAKE) --no-print-directory $(BUILD)/socks5d $(IMAGE_BIN)
 	$(if $(BENCH_RULES_SRC),-$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/bench_rules)
 	$(Q)BUILD=$(BUILD) sh tests/bench/bench.sh
 

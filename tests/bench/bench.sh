@@ -319,7 +319,12 @@ elapsed=$(($(date +%s) - start))
 
 # --- report -------------------------------------------------------------------
 versions() {
-	[ -x "$S5D" ] && echo "  socks5d:    $("$S5D" -V 2>&1 | head -n 1)"
+	[ -x "$S5D" ] && echo "  socks5d:    $("$S5D" -V 2>&1 | head -n 1), forkers $(
+	    if grep -qs 'session image /' "$TOP/$WORK"/logs/socks5d.*.log; then
+		echo "exec'd from the session image"
+	    else
+		echo "forked from the master (no session image)"
+	    fi)"
 	command -v danted >/dev/null &&
 		echo "  sockd:      $(danted -v 2>&1 | head -n 1 | cut -d. -f1-3) (Debian $(dpkg-query -W -f '${Version}' dante-server 2>/dev/null))"
 	command -v microsocks >/dev/null &&
