@@ -19,6 +19,7 @@
 #include "common/audit.h"
 #include "common/err.h"
 #include "common/ipc.h"
+#include "common/layout.h"
 #include "common/log.h"
 #include "common/net.h"
 
@@ -28,14 +29,14 @@ static bool audit_syslog;
 static bool audit_on;
 static int audit_door = -1;
 static int audit_chan = -1;
-static pid_t audit_chan_pid;
+static pid_t audit_chan_pid SESSION_WRITTEN;
 static pid_t audit_nowait_pid;
 /* Acknowledgements the logger owes this process's channel for records
  * audit_post sent: the next audit_write reads them before its own. */
-static unsigned audit_acks_owed;
+static unsigned audit_acks_owed SESSION_WRITTEN;
 /* The channel was opened ahead (audit_prepare) and has carried nothing:
  * if the first send fails, the logger it reached has gone since. */
-static bool audit_chan_ahead;
+static bool audit_chan_ahead SESSION_WRITTEN;
 
 void
 audit_init(bool to_syslog)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/layout.h"
 #include "common/proctitle.h"
 
 extern char **environ;
@@ -17,7 +18,7 @@ static char *title_area;
 static size_t title_size;
 /* How much of the area may hold something other than NULs: all of it
  * until the first title, then the last title's length. */
-static size_t title_used;
+static size_t title_used SESSION_WRITTEN;
 /* environ's new home, kept for the life of the process (environ points
  * here; held so that leak checkers see it as reachable, not lost), and
  * the strings, in one block held here too: unsetenv(3) drops a string's

@@ -250,6 +250,9 @@ own_unix_peer_pids() {
 	done
 	[ "$(echo "$priv" | awk -v k="$tls_in" '$1 == k { print $2 }')" -le 1 ] ||
 	    fail "more than the errno page of TLS in $tls_in: $(echo $priv)"
+	# The globals a worker writes share one page (common/layout.h).
+	[ "$(echo "$priv" | awk '$1 == "exe" { print $2 }')" -le 1 ] ||
+	    fail "more than one page of the program's data: $(echo $priv)"
 }
 
 @test "a forker killed by SIGKILL: its held session goes on under the master, a new forker serves new clients" {
