@@ -172,7 +172,8 @@ main(int argc, char **argv)
 	/* Opened before anything is served, kept for the master's life; -i
 	 * forks no forker. */
 	opts.image_fd = opts.inetd ? -1 : image_open();
-	if (master_conf_load(&opts, &conf, &conf_sealed) != 0) {
+	if (master_conf_load(opts.conf_path, opts.image_fd != -1, &conf,
+	    &conf_sealed) != 0) {
 		log_warnx("%s: configuration refused", opts.conf_path);
 		return EXIT_CONFIG;
 	}

@@ -62,10 +62,10 @@ int master_serve(const struct master_opts *opts, struct conf *conf,
 int master_serve_inetd(const struct master_opts *opts, struct conf *conf,
     const struct sandbox *sb);
 
-/* Load opts->conf_path (start-up and SIGHUP), logging each diagnostic:
- * with a session image also sealed for it (conf_load_sealed), without
- * one *sealed is -1.  0, or the load's error. */
-int master_conf_load(const struct master_opts *opts, struct conf **out,
+/* Load path (start-up and SIGHUP), logging each diagnostic: for_image
+ * (the master uses a session image) also sealed for it
+ * (conf_load_sealed), otherwise *sealed is -1.  0, or the load's error. */
+int master_conf_load(const char *path, bool for_image, struct conf **out,
     int *sealed);
 
 /* conf_diag_fn that logs each diagnostic (start-up and SIGHUP). */

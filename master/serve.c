@@ -105,17 +105,17 @@ master_conf_diag(void *ctx, const char *file, unsigned line, bool is_error,
 }
 
 int
-master_conf_load(const struct master_opts *opts, struct conf **out,
+master_conf_load(const char *path, bool for_image, struct conf **out,
     int *sealed)
 {
 	*sealed = -1;
 	/* Without an image nothing needs the sealed copy, and what only it
 	 * bounds (the number of port names) must not refuse a file. */
-	if (opts->image_fd == -1)
-		return conf_load_flags(opts->conf_path,
-		    CONF_PARSE_UNKNOWN_VAR_WARNS, out, master_conf_diag, NULL);
-	return conf_load_sealed(opts->conf_path, CONF_PARSE_UNKNOWN_VAR_WARNS,
-	    out, sealed, master_conf_diag, NULL);
+	if (!for_image)
+		return conf_load_flags(path, CONF_PARSE_UNKNOWN_VAR_WARNS, out,
+		    master_conf_diag, NULL);
+	return conf_load_sealed(path, CONF_PARSE_UNKNOWN_VAR_WARNS, out,
+	    sealed, master_conf_diag, NULL);
 }
 
 /* SIGHUP: the new file replaces the old only if it loads completely.
@@ -128,7 +128,10 @@ master_reload(struct master *m)
 	int sealed;
 
 	log_info("SIGHUP: reloading %s", m->opts->conf_path);
-	if (master_conf_load(m->opts, &fresh, &sealed) != 0) {
+	/* m->image_fd, not the start's: the master may have given the
+	 * image up since. */
+	if (master_conf_load(m->opts->conf_path, m->image_fd != -1, &fresh,
+	    &sealed) != 0) {
 		log_warnx("reload of %s refused; the previous rules stay in "
 		    "force", m->opts->conf_path);
 		/* Log rotation works even so. */
