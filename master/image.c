@@ -105,6 +105,22 @@ image_open(void)
 	return -1;
 }
 
+/* The descriptors a forker from the image inherits, by enum ipc_image_fd:
+ * the one list image_exec keeps across the exec and IPC_IMAGE_SETUP
+ * names. */
+static void
+image_fds(const struct spawn_ctx *ctx, int fds[IPC_IMAGE_FDS])
+{
+	fds[IMAGE_FD_CONF] = ctx->conf_sealed;
+	fds[IMAGE_FD_HEALTH_PAGE] = ctx->health_page_fd;
+	fds[IMAGE_FD_HEALTH_REPORT] = ctx->health_fd;
+	fds[IMAGE_FD_AUDIT_DOOR] = audit_door_fd();
+	fds[IMAGE_FD_SYSLOG] = log_syslog_fd();
+	fds[IMAGE_FD_AUTHD_DOOR] = ctx->authd_door;
+	fds[IMAGE_FD_RESOLVER_DOOR] = ctx->resolver_door;
+	fds[IMAGE_FD_MASTER_DOOR] = ctx->master_door;
+}
+
 /* One descriptor across the exec: its close-on-exec flag cleared. */
 static int
 keep_across(int fd)
@@ -115,9 +131,7 @@ keep_across(int fd)
 void
 image_exec(const struct spawn_ctx *ctx, int chan, int image_fd)
 {
-	const int fds[] = { chan, ctx->conf_sealed, ctx->health_page_fd,
-	    ctx->health_fd, audit_door_fd(), log_syslog_fd(),
-	    ctx->authd_door, ctx->resolver_door, ctx->master_door };
+	int fds[IPC_IMAGE_FDS];
 	char arg[16];
 	char *argv[] = { (char *)"socks5d-session", arg, NULL };
 
@@ -131,7 +145,12 @@ image_exec(const struct spawn_ctx *ctx, int chan, int image_fd)
 		log_warn("session image: close_range");
 		_exit(WORKER_EXIT_INTERNAL);
 	}
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+	image_fds(ctx, fds);
+	if (keep_across(chan) != 0) {
+		log_warn("session image: channel %d", chan);
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	for (size_t i = 0; i < IPC_IMAGE_FDS; i++)
 		if (keep_across(fds[i]) != 0) {
 			log_warn("session image: descriptor %d", fds[i]);
 			_exit(WORKER_EXIT_INTERNAL);
@@ -160,14 +179,7 @@ image_setup_send(const struct spawn_ctx *ctx, int chan)
 	s.helper_uid = ids.helper_uid;
 	s.helper_gid = ids.helper_gid;
 	s.privileged = ids.privileged;
-	s.fds[IMAGE_FD_CONF] = ctx->conf_sealed;
-	s.fds[IMAGE_FD_HEALTH_PAGE] = ctx->health_page_fd;
-	s.fds[IMAGE_FD_HEALTH_REPORT] = ctx->health_fd;
-	s.fds[IMAGE_FD_AUDIT_DOOR] = audit_door_fd();
-	s.fds[IMAGE_FD_SYSLOG] = log_syslog_fd();
-	s.fds[IMAGE_FD_AUTHD_DOOR] = ctx->authd_door;
-	s.fds[IMAGE_FD_RESOLVER_DOOR] = ctx->resolver_door;
-	s.fds[IMAGE_FD_MASTER_DOOR] = ctx->master_door;
+	image_fds(ctx, s.fds);
 	wr_init(&w, buf, sizeof(buf));
 	if ((rc = ipc_image_setup_put(&w, &s)) != 0)
 		return rc;

@@ -37,9 +37,8 @@ struct spawn_ctx {
 	/* Kept through every sandbox: the audit door, syslog, the helper
 	 * doors (spawn_inherit_fill, forker/forker.h).  Another descriptor
 	 * every worker must hold is one more line there, and, for the
-	 * session image, one more enum ipc_image_fd (common/ipc.h) that
-	 * master/image.c sends and keeps across the exec and
-	 * forker/image.c checks. */
+	 * session image, one more enum ipc_image_fd (common/ipc.h), a line
+	 * in master/image.c's image_fds and a check in forker/image.c. */
 	int inherit[SPAWN_INHERIT_MAX];
 	size_t n_inherit;
 };
