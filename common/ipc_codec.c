@@ -216,14 +216,22 @@ ipc_pid_get(const uint8_t *buf, size_t len, uint32_t *pid)
 	return *pid == 0 || *pid > (uint32_t)INT32_MAX ? ERR_PROTO : 0;
 }
 
+/* This build's id as IPC_IMAGE_SETUP carries it: NUL-padded. */
+static void
+build_id_field(uint8_t out[IPC_IMAGE_VERSION_LEN])
+{
+	memset(out, 0, IPC_IMAGE_VERSION_LEN);
+	memcpy(out, socks5d_build_id, strnlen(socks5d_build_id,
+	    IPC_IMAGE_VERSION_LEN));
+}
+
 int
 ipc_image_setup_put(struct wr *w, const struct ipc_image_setup *s)
 {
-	uint8_t version[IPC_IMAGE_VERSION_LEN] = { 0 };
+	uint8_t version[IPC_IMAGE_VERSION_LEN];
 	int rc;
 
-	memcpy(version, socks5d_build_id, strnlen(socks5d_build_id,
-	    sizeof(version)));
+	build_id_field(version);
 	if ((rc = wr_u32be(w, IPC_IMAGE_ABI)) != 0 ||
 	    (rc = wr_bytes(w, version, sizeof(version))) != 0 ||
 	    (rc = wr_u32be(w, s->uid)) != 0 ||
@@ -259,14 +267,14 @@ int
 ipc_image_setup_get(const uint8_t *buf, size_t len,
     struct ipc_image_setup *out)
 {
-	char mine[IPC_IMAGE_VERSION_LEN] = { 0 };
+	uint8_t mine[IPC_IMAGE_VERSION_LEN];
 	const uint8_t *version;
 	uint32_t abi, fd;
 	struct rd r;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	memcpy(mine, socks5d_build_id, strnlen(socks5d_build_id, sizeof(mine)));
+	build_id_field(mine);
 	rd_init(&r, buf, len);
 	if ((rc = rd_u32be(&r, &abi)) != 0 ||
 	    (rc = rd_bytes(&r, IPC_IMAGE_VERSION_LEN, &version)) != 0 ||
