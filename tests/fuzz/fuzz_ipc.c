@@ -25,6 +25,7 @@
 #include "authd/authd.h"
 #include "common/err.h"
 #include "common/ipc.h"
+#include "common/version.h"
 #include "common/rd.h"
 #include "common/socks.h"
 
@@ -240,11 +241,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (resolve_answer_parse(data + 1, size - 1, 80, addrs,
 		    IPC_ADDRS_MAX, &n, &status) == 0 && n > IPC_ADDRS_MAX)
 			abort();
-		/* IPC_IMAGE_SETUP, as the session image decodes it. */
-		{
+		/* IPC_IMAGE_SETUP, as the session image decodes it.  The
+		 * build id changes with every build, so a seed's cannot
+		 * match: this build's is written over it (when the input is
+		 * long enough), and the fields after it are what is fuzzed. */
+		if (size - 1 <= IPC_FRAME_MAX) {
 			struct ipc_image_setup s;
 
-			if (ipc_image_setup_get(data + 1, size - 1, &s) != 0)
+			memcpy(buf, data + 1, size - 1);
+			if (size - 1 >= 4 + IPC_IMAGE_VERSION_LEN)
+				memcpy(buf + 4, socks5d_build_id,
+				    strnlen(socks5d_build_id,
+				    IPC_IMAGE_VERSION_LEN));
+			if (ipc_image_setup_get(buf, size - 1, &s) != 0)
 				break;
 			if (size - 1 != IPC_IMAGE_SETUP_LEN ||
 			    s.fds[IMAGE_FD_CONF] == -1)
