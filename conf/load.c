@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/io.h"
 #include "conf/conf_int.h"
 
 /* getservbyname_r(name, "tcp"): the reentrant form, so that loading does
@@ -340,9 +341,8 @@ record_ifaddrs(struct parser *p, const struct host_ifaddrs *h,
 static int
 seal_write(struct parser *p, const struct conf_sealed *s, int *sealed)
 {
-	size_t size = conf_sealed_size(s), len = 0, off = 0;
+	size_t size = conf_sealed_size(s), len = 0;
 	uint8_t *enc;
-	ssize_t n;
 	int fd = -1, rc;
 
 	if ((enc = malloc(size)) == NULL) {
@@ -356,18 +356,8 @@ seal_write(struct parser *p, const struct conf_sealed *s, int *sealed)
 	}
 	rc = ERR_SYS;
 	fd = memfd_create("socks5d-conf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
+	if (fd < 0 || io_write_all(fd, enc, len, NULL) != 0)
 		goto sys;
-	while (off < len) {
-		if ((n = write(fd, enc + off, len - off)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			goto sys;
-		}
-		off += (size_t)n;
-	}
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) != 0 || lseek(fd, 0, SEEK_SET) != 0)
 		goto sys;
